@@ -1,0 +1,14 @@
+# The two commands of the README: `make serve` and `make test`.
+.PHONY: setup serve test bench
+
+setup:
+	./scripts/setup.sh
+
+serve: setup
+	.venv/bin/kyc serve
+
+test: setup
+	.venv/bin/python -m pytest
+
+bench: setup
+	.venv/bin/kyc bench all

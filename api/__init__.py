@@ -1,0 +1,1 @@
+"""The FastAPI service: routes call the ``kyc`` library, never the other way round."""

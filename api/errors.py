@@ -1,0 +1,73 @@
+"""One place that turns errors into HTTP responses.
+
+Every error body has the same shape, ``{"error": {"code", "message", "detail"?}}``;
+no traceback, image, name or ID number ever leaves in a response.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from kyc.errors import CODES, KycError
+
+log = logging.getLogger("kyc.api")
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    detail: dict[str, object] | None = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+def error_responses(*codes: str) -> dict[int | str, dict[str, object]]:
+    """OpenAPI ``responses=`` for a route: each status with the codes it may carry."""
+    by_status: dict[int, list[str]] = {}
+    for code in codes:
+        by_status.setdefault(CODES[code].status, []).append(code)
+    return {
+        status: {"model": ErrorResponse, "description": "Error codes: " + ", ".join(f"`{c}`" for c in sorted(cs))}
+        for status, cs in sorted(by_status.items())
+    }
+
+
+def _body(code: str, message: str, detail: dict[str, object] | None = None) -> dict[str, object]:
+    err: dict[str, object] = {"code": code, "message": message}
+    if detail:
+        err["detail"] = detail
+    return {"error": err}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(KycError)
+    async def _kyc(_: Request, exc: KycError) -> JSONResponse:
+        return JSONResponse(_body(exc.code, exc.message, dict(exc.detail) or None), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = [{"loc": [str(p) for p in e.get("loc", ())], "type": e.get("type")} for e in exc.errors()]
+        missing_upload = any(f["type"] == "missing" and "body" in f["loc"] for f in fields)
+        code = "upload_missing" if missing_upload else "validation_failed"
+        return JSONResponse(_body(code, CODES[code].message, {"fields": fields}), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 401: "unauthenticated", 403: "forbidden", 429: "rate_limited"}.get(
+            exc.status_code, "validation_failed" if exc.status_code < 500 else "internal_error"
+        )
+        msg = exc.detail if isinstance(exc.detail, str) else CODES[code].message
+        return JSONResponse(_body(code, msg), status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled error: %s", type(exc).__name__)
+        return JSONResponse(_body("internal_error", CODES["internal_error"].message), status_code=500)

@@ -1,0 +1,28 @@
+"""The application factory: ``uvicorn api.main:create_app --factory``."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.errors import install_error_handlers
+from api.routes import documents, faces, health, liveness
+from kyc import __version__
+from kyc.config import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        yield
+
+    app = FastAPI(title="kyc", version=__version__, lifespan=lifespan)
+    app.state.settings = settings
+    install_error_handlers(app)
+    for module in (health, documents, faces, liveness):
+        app.include_router(module.router)
+    return app

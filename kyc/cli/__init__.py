@@ -1,0 +1,20 @@
+"""The ``kyc`` command line: one Typer app, one module per command group."""
+
+from __future__ import annotations
+
+import typer
+
+from kyc.cli import bench, documents, faces, keys, liveness, models, serve
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="Real-name identity verification.")
+app.add_typer(models.app, name="models", help="Fetch, verify and list the model files.")
+app.add_typer(keys.app, name="keys", help="Key-encryption key management.")
+app.add_typer(documents.app, name="id", help="Read ID documents.")
+app.add_typer(faces.app, name="face", help="Face detection, templates and 1:1 comparison.")
+app.add_typer(liveness.app, name="liveness", help="Passive and active liveness.")
+app.add_typer(bench.app, name="bench", help="Benchmarks that write reports.")
+app.command("serve")(serve.serve)
+
+
+def main() -> None:
+    app()

