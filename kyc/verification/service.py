@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from kyc.audit import append_audit
 from kyc.config import Settings
@@ -196,8 +197,19 @@ class VerificationService:
         started = utcnow()
         t0 = time.perf_counter()
         result = run_pipeline(inp, self.engines, self.rules)
-        ev = result.evidence
         vid = new_id()
+        try:
+            return self._store(client_id, actor, consent_id, inp, idempotency_key, fingerprint, job, result, started, t0, vid)
+        except IntegrityError:
+            # The same Idempotency-Key committed by another process meanwhile: answer with that one.
+            if idempotency_key:
+                existing = self.find_idempotent(client_id, idempotency_key, fingerprint)
+                if existing is not None:
+                    return existing
+            raise
+
+    def _store(self, client_id, actor, consent_id, inp, idempotency_key, fingerprint, job, result, started, t0, vid) -> dict:
+        ev = result.evidence
         with job.lock:
             if job.abandoned:
                 raise error("deadline_exceeded")
