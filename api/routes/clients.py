@@ -10,7 +10,7 @@ from api.errors import error_responses
 from kyc.access import SCOPES, create_client, revoke_client
 
 router = APIRouter(tags=["clients"])
-AUTH = ("unauthenticated", "forbidden", "rate_limited")
+AUTH = ("unauthenticated", "forbidden", "rate_limited", "validation_failed")
 
 
 class ClientIn(BaseModel):
@@ -25,7 +25,7 @@ class ClientOut(BaseModel):
     api_key: str = Field(description="Shown once; only its hash is stored")
 
 
-@router.post("/v1/clients", status_code=201, response_model=ClientOut, responses=error_responses(*AUTH, "validation_failed"))
+@router.post("/v1/clients", status_code=201, response_model=ClientOut, responses=error_responses(*AUTH))
 def post_client(body: ClientIn, services: ServicesDep, principal=require_scope("admin")) -> ClientOut:
     client, key = create_client(services.db, body.name, body.scopes, actor=principal.actor)
     return ClientOut(id=client.id, name=client.name, scopes=list(client.scopes), api_key=key)

@@ -14,7 +14,7 @@ from kyc.consent import ConsentInput, get_consent, record_consent, withdraw_cons
 from kyc.storage import Subject
 
 router = APIRouter(tags=["consent"])
-AUTH = ("unauthenticated", "forbidden", "rate_limited")
+AUTH = ("unauthenticated", "forbidden", "rate_limited", "validation_failed")
 
 Purpose = Literal["real_name_verification", "biometric_processing", "retain_for_review"]
 
@@ -66,7 +66,7 @@ def _out(c, ref: str) -> ConsentOut:
     "/v1/consents",
     status_code=201,
     response_model=ConsentOut,
-    responses=error_responses(*AUTH, "policy_not_found", "validation_failed"),
+    responses=error_responses(*AUTH, "policy_not_found"),
 )
 def post_consent(body: ConsentIn, services: ServicesDep, principal=require_scope("consents:write")) -> ConsentOut:
     data = ConsentInput(**body.model_dump())

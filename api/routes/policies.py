@@ -12,7 +12,7 @@ from api.errors import error_responses
 from kyc.consent import list_policies, publish_policy
 
 router = APIRouter(tags=["consent"])
-AUTH = ("unauthenticated", "forbidden", "rate_limited")
+AUTH = ("unauthenticated", "forbidden", "rate_limited", "validation_failed")
 
 
 class PolicyIn(BaseModel):
@@ -37,7 +37,7 @@ def get_policies(_: PrincipalDep, services: ServicesDep) -> list[PolicyOut]:
     "/v1/policies",
     status_code=201,
     response_model=PolicyOut,
-    responses=error_responses(*AUTH, "policy_exists", "validation_failed"),
+    responses=error_responses(*AUTH, "policy_exists"),
 )
 def post_policy(body: PolicyIn, services: ServicesDep, principal=require_scope("admin")) -> PolicyOut:
     p = publish_policy(services.db, body.version, body.text_sha256, body.significant, actor=principal.actor)

@@ -10,7 +10,7 @@ from api.errors import error_responses
 from kyc.subjects import delete_subject, export_subject
 
 router = APIRouter(tags=["subjects"])
-AUTH = ("unauthenticated", "forbidden", "rate_limited")
+AUTH = ("unauthenticated", "forbidden", "rate_limited", "validation_failed")
 
 
 class DeletionOut(BaseModel):

@@ -14,7 +14,7 @@ from kyc.errors import error
 from kyc.verification import VerificationInput
 
 router = APIRouter(tags=["verifications"])
-AUTH = ("unauthenticated", "forbidden", "rate_limited")
+AUTH = ("unauthenticated", "forbidden", "rate_limited", "validation_failed")
 
 UPLOAD_ERRORS = (
     "upload_missing",
@@ -25,7 +25,6 @@ UPLOAD_ERRORS = (
     "image_too_many_pixels",
     "image_too_small",
     "request_too_large",
-    "validation_failed",
 )
 PIPELINE_ERRORS = (
     "document_not_found",

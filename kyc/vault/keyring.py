@@ -68,7 +68,12 @@ class KeyRingSource:
             if self._ring is None:
                 self._ring = KeyRing(_env_keys(self.settings.kek.get_secret_value()))
             return self._ring
-        mtime = self.path.stat().st_mtime_ns
+        try:
+            mtime = self.path.stat().st_mtime_ns
+        except FileNotFoundError:
+            raise KeyNotAvailable(
+                f"no key-encryption key: set KYC_KEK or create the key file {self.path} (`kyc keys init`)"
+            ) from None
         with self._lock:
             if self._ring is None or mtime != self._mtime:
                 self._ring = KeyRing(read_key_ring(self.path))

@@ -133,16 +133,16 @@ class VerificationService:
         if idempotency_key:
             if len(idempotency_key) > 200:
                 raise error("validation_failed", "Idempotency-Key is at most 200 characters")
-            existing = self.find_idempotent(client_id, idempotency_key, fingerprint)
+            existing = await asyncio.to_thread(self.find_idempotent, client_id, idempotency_key, fingerprint)
             if existing is not None:
                 return existing, True
             running = self._inflight.get((client_id, idempotency_key))
             if running is not None:
                 await asyncio.wrap_future(running)
-                replay = self.find_idempotent(client_id, idempotency_key, fingerprint)
+                replay = await asyncio.to_thread(self.find_idempotent, client_id, idempotency_key, fingerprint)
                 if replay is not None:
                     return replay, True
-        subject_id = self.check_gates(client_id, consent_id)
+        subject_id = await asyncio.to_thread(self.check_gates, client_id, consent_id)
         with self._waiting_lock:
             if self._waiting >= self.settings.verification_queue + self.settings.verification_workers:
                 raise error("service_busy")
@@ -159,13 +159,13 @@ class VerificationService:
                     if not job.committed:
                         job.abandoned = True
                 if job.abandoned:
-                    self._audit_failure(actor, subject_id, "deadline_exceeded")
+                    await asyncio.to_thread(self._audit_failure, actor, subject_id, "deadline_exceeded")
                     raise error("deadline_exceeded", deadline_s=self.settings.verification_deadline_s) from None
                 view = await asyncio.wrap_future(fut)
             except KycError as exc:
                 if exc.status < 500 and exc.code not in ("consent_withdrawn", "idempotency_conflict"):
                     self._note_failure(subject_id)
-                    self._audit_failure(actor, subject_id, exc.code)
+                    await asyncio.to_thread(self._audit_failure, actor, subject_id, exc.code)
                 raise
             return view, False
         finally:

@@ -157,3 +157,13 @@ def test_openapi_documents_the_error_codes(api, path, method):
     assert "unauthenticated" in text and "rate_limited" in text
     if path == "/v1/verifications":
         assert "consent_required" in text and "idempotency_conflict" in text and "multipart/form-data" in op["requestBody"]["content"]
+
+
+def test_every_service_route_documents_auth_errors(api):
+    spec = api.http.get("/openapi.json").json()
+    mine = [p for p in spec["paths"] if p.split("/")[2] in ("policies", "consents", "verifications", "subjects", "clients")]
+    assert len(mine) >= 8
+    for path in mine:
+        for method, op in spec["paths"][path].items():
+            assert "401" in op["responses"] and "429" in op["responses"], (method, path)
+            assert all("Error codes" in r["description"] for s, r in op["responses"].items() if s[0] in "45"), (method, path)
