@@ -94,11 +94,13 @@ def run_pipeline(inp: VerificationInput, engines: Engines, rules: DecisionRules)
         if engines.take_active is None:
             raise error("liveness_session_not_found", "This service has no active-liveness sessions.")
         active = engines.take_active(inp.liveness_session_id)
+        threshold = getattr(active, "threshold", None)
         ev.liveness = {
             "kind": "active",
             "live": bool(active.live),
             "score": float(active.score),
-            "threshold": float(getattr(active, "threshold", 0.5)),
+            "threshold": None if threshold is None else float(threshold),
+            "reasons": [str(r) for r in (getattr(active, "reasons", None) or [])],
             "model": _model_name(active),
         }
         selfie = getattr(active, "best_frame", None)

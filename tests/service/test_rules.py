@@ -79,3 +79,34 @@ def test_pipeline_merges_the_back_and_reports_a_missing_portrait():
     ev = run_pipeline(VerificationInput(front, None, png(colour)), fake.engines(), DecisionRules()).evidence
     assert ev.face is None and ev.face_problem == "id_portrait_missing"
     assert decide(ev, DecisionRules()).status == "review"
+
+
+def test_pipeline_with_an_active_liveness_session():
+    """FAKE engines plus a fake session store: the best frame is the selfie, liveness is active."""
+    from dataclasses import dataclass
+
+    import numpy as np
+
+    fake = FakeEngines()
+    colour = (200, 150, 120)
+    frame = np.zeros((100, 100, 3), np.uint8)
+    frame[:] = colour[::-1]
+
+    @dataclass
+    class Active:
+        live: bool
+        score: float
+        reasons: list
+        best_frame: np.ndarray
+        model: str = "fake-active"
+
+    taken = []
+
+    def take(session_id):
+        taken.append(session_id)
+        return Active(True, 0.97, [], frame)
+
+    engines = replace(fake.engines(), take_active=take)
+    ev = run_pipeline(VerificationInput(fake.id_card(colour), None, None, "sess-1"), engines, DecisionRules()).evidence
+    assert taken == ["sess-1"] and ev.liveness["kind"] == "active" and ev.liveness["threshold"] is None
+    assert ev.face["match"] and decide(ev, DecisionRules()).status == "approved"
