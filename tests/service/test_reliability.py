@@ -115,3 +115,28 @@ def test_database_holds_no_plaintext_personal_data(api):
     export = api.http.get("/v1/subjects/alice/export", headers=api.headers).content
     assert NAME.encode() in export and ID_NUMBER.encode() in export
     assert _scan_database(api.services.db) == []
+
+
+def test_large_uploads_are_never_spooled_to_disk(api, monkeypatch):
+    """Starlette spools parts over 1 MiB to a temporary file; our parser must not."""
+    import io
+    import tempfile
+
+    import numpy as np
+    from PIL import Image
+
+    spooled = []
+    real = tempfile.TemporaryFile
+    monkeypatch.setattr(tempfile, "TemporaryFile", lambda *a, **k: spooled.append(1) or real(*a, **k))
+    noise = np.random.default_rng(0).integers(0, 255, (900, 900, 3), dtype=np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(noise).save(buf, format="PNG")
+    big = buf.getvalue()
+    assert len(big) > 2 * 2**20
+    cid = api.consent("alice")
+    r = api.verify(cid, api.fake.id_card(ALICE), big)
+    assert r.status_code == 201 and spooled == []
+    # the control: the same size through a plain SpooledTemporaryFile does roll over
+    with tempfile.SpooledTemporaryFile(max_size=2**20) as f:
+        f.write(big)
+    assert spooled == [1]

@@ -134,8 +134,11 @@ def test_keys_scopes_and_rate_limits(make_api):
     r = api.verify(cid, api.fake.id_card(ALICE, marker=20), png(ALICE))
     assert r.status_code == 429 and r.json()["error"]["detail"]["scope"] == "subject"
     # per key: the bucket (burst 10 at 60/min) runs dry
-    codes = [api.http.get("/v1/policies", headers={"X-API-Key": api.other_key}).status_code for _ in range(15)]
+    answers = [api.http.get("/v1/policies", headers={"X-API-Key": api.other_key}) for _ in range(15)]
+    codes = [a.status_code for a in answers]
     assert 429 in codes and codes[0] == 200
+    limited = answers[codes.index(429)]
+    assert limited.json()["error"]["code"] == "rate_limited" and int(limited.headers["Retry-After"]) >= 1
 
 
 def test_deadline_exceeded_stores_nothing(make_api):
