@@ -9,6 +9,7 @@ whole verification or nothing. Uploads stay in memory and are dropped after proc
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import threading
@@ -130,18 +131,29 @@ class VerificationService:
     ) -> tuple[dict, bool]:
         """Run a verification; returns (view, replayed)."""
         fingerprint = request_fingerprint(consent_id, inp)
-        if idempotency_key:
-            if len(idempotency_key) > 200:
-                raise error("validation_failed", "Idempotency-Key is at most 200 characters")
-            existing = await asyncio.to_thread(self.find_idempotent, client_id, idempotency_key, fingerprint)
-            if existing is not None:
-                return existing, True
-            running = self._inflight.get((client_id, idempotency_key))
-            if running is not None:
-                await asyncio.wrap_future(running)
-                replay = await asyncio.to_thread(self.find_idempotent, client_id, idempotency_key, fingerprint)
-                if replay is not None:
-                    return replay, True
+        if idempotency_key is not None and len(idempotency_key) > 200:
+            raise error("validation_failed", "Idempotency-Key is at most 200 characters")
+        slot = (client_id, idempotency_key) if idempotency_key else None
+        own: Future | None = None
+        if slot is not None:
+            # One request per key at a time in this process: later ones wait, then replay.
+            while (running := self._inflight.get(slot)) is not None:
+                with contextlib.suppress(KycError, TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(running)), self.settings.verification_deadline_s)
+            own = Future()
+            self._inflight[slot] = own  # no await since the check above: nobody else got in
+        try:
+            if idempotency_key:
+                existing = await asyncio.to_thread(self.find_idempotent, client_id, idempotency_key, fingerprint)
+                if existing is not None:
+                    return existing, True
+            return await self._run(client_id, actor, consent_id, inp, idempotency_key, fingerprint), False
+        finally:
+            if own is not None:
+                self._inflight.pop(slot, None)
+                own.set_result(None)
+
+    async def _run(self, client_id, actor, consent_id, inp, idempotency_key, fingerprint) -> dict:
         subject_id = await asyncio.to_thread(self.check_gates, client_id, consent_id)
         with self._waiting_lock:
             if self._waiting >= self.settings.verification_queue + self.settings.verification_workers:
@@ -150,10 +162,8 @@ class VerificationService:
         job = _Job()
         try:
             fut = self._pool.submit(self.process, client_id, actor, consent_id, inp, idempotency_key, fingerprint, job)
-            if idempotency_key:
-                self._inflight[(client_id, idempotency_key)] = fut
             try:
-                view = await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(fut)), self.settings.verification_deadline_s)
+                return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(fut)), self.settings.verification_deadline_s)
             except TimeoutError:
                 with job.lock:
                     if not job.committed:
@@ -161,18 +171,15 @@ class VerificationService:
                 if job.abandoned:
                     await asyncio.to_thread(self._audit_failure, actor, subject_id, "deadline_exceeded")
                     raise error("deadline_exceeded", deadline_s=self.settings.verification_deadline_s) from None
-                view = await asyncio.wrap_future(fut)
+                return await asyncio.wrap_future(fut)
             except KycError as exc:
                 if exc.status < 500 and exc.code not in ("consent_withdrawn", "idempotency_conflict"):
                     self._note_failure(subject_id)
                     await asyncio.to_thread(self._audit_failure, actor, subject_id, exc.code)
                 raise
-            return view, False
         finally:
             with self._waiting_lock:
                 self._waiting -= 1
-            if idempotency_key:
-                self._inflight.pop((client_id, idempotency_key), None)
 
     def _audit_failure(self, actor: str, subject_id: str, code: str) -> None:
         try:
@@ -194,6 +201,8 @@ class VerificationService:
     ) -> dict:
         """Pipeline, decision and the one transaction that stores the result (runs in a worker)."""
         job = job or _Job()
+        if job.abandoned:  # its deadline passed while it waited in the queue
+            raise error("deadline_exceeded")
         started = utcnow()
         t0 = time.perf_counter()
         result = run_pipeline(inp, self.engines, self.rules)

@@ -170,3 +170,17 @@ def test_every_service_route_documents_auth_errors(api):
         for method, op in spec["paths"][path].items():
             assert "401" in op["responses"] and "429" in op["responses"], (method, path)
             assert all("Error codes" in r["description"] for s, r in op["responses"].items() if s[0] in "45"), (method, path)
+
+
+def test_concurrent_retries_with_one_key_make_one_verification(api):
+    from concurrent.futures import ThreadPoolExecutor
+
+    api.fake.delay_s = 0.3
+    cid = api.consent("alice")
+    front, selfie = api.fake.id_card(ALICE), png(ALICE)
+    with ThreadPoolExecutor(3) as pool:
+        answers = list(pool.map(lambda _: api.verify(cid, front, selfie, idem="same"), range(3)))
+    assert sorted(a.status_code for a in answers) == [200, 200, 201]
+    assert len({a.json()["id"] for a in answers}) == 1
+    with api.services.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Verification)) == 1
