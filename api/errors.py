@@ -50,7 +50,10 @@ def _body(code: str, message: str, detail: dict[str, object] | None = None) -> d
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(KycError)
     async def _kyc(_: Request, exc: KycError) -> JSONResponse:
-        return JSONResponse(_body(exc.code, exc.message, dict(exc.detail) or None), status_code=exc.status)
+        headers = None
+        if "retry_after_s" in exc.detail:  # rate limits (issue 5): the standard header too
+            headers = {"Retry-After": str(max(1, int(float(exc.detail["retry_after_s"]) + 0.999)))}
+        return JSONResponse(_body(exc.code, exc.message, dict(exc.detail) or None), status_code=exc.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

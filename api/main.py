@@ -7,7 +7,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.errors import install_error_handlers
-from api.routes import documents, faces, health, liveness
+from api.routes import clients, consents, documents, faces, health, liveness, policies, subjects, verifications
+from api.services import service_lifespan
 from kyc import __version__
 from kyc.config import Settings, get_settings
 
@@ -18,11 +19,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        yield
+        async with service_lifespan(app, settings):  # database, vault, worker pool, purge task
+            yield
 
     app = FastAPI(title="kyc", version=__version__, lifespan=lifespan)
     app.state.settings = settings
     install_error_handlers(app)
-    for module in (health, documents, faces, liveness):
+    for module in (health, documents, faces, liveness, policies, consents, verifications, subjects, clients):
         app.include_router(module.router)
     return app

@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings", "get_settings", "PROJECT_ROOT"]
@@ -43,6 +43,21 @@ class Settings(BaseSettings):
 
     # --- documents ---
     ocr_engine: Literal["rapidocr", "tesseract"] = "rapidocr"
+
+    # --- verification service, vault, consent, audit (issue 5) ---
+    # Key-encryption key(s) from the environment, base64, comma-separated, current first;
+    # when unset the key file (``key_file``) is used. Never logged.
+    kek: SecretStr | None = None
+    verification_workers: int = Field(default=2, ge=1, le=64)
+    verification_queue: int = Field(default=32, ge=1)  # waiting verifications before rate_limited
+    verification_deadline_s: float = Field(default=30.0, gt=0)
+    retention_hours: float = Field(default=72.0, gt=0)  # retained review images live this long
+    purge_interval_s: float = Field(default=600.0, gt=0)  # periodic purge task in the service
+    decision_rules_file: Path | None = None  # TOML overriding kyc.verification.decision defaults
+    rate_limit_per_minute: int = Field(default=600, ge=1)  # per API key
+    subject_failure_limit: int = Field(default=5, ge=1)  # failed verifications per subject ...
+    subject_failure_window_s: int = Field(default=3600, ge=1)  # ... within this window
+    bootstrap_api_key: bool = True  # development only: create a first key in <data_dir>/dev-api-key
 
     @property
     def resolved_models_dir(self) -> Path:

@@ -84,6 +84,9 @@ CODES: dict[str, ErrorInfo] = dict(
         _e("unauthenticated", 401, "A valid API key is required."),
         _e("forbidden", 403, "The API key does not have the scope for this action."),
         _e("validation_failed", 422, "The request is not valid."),
+        _e("policy_exists", 409, "This privacy policy version already exists."),
+        _e("service_busy", 503, "The service is at capacity; retry shortly."),
+        _e("request_too_large", 413, "The request body is larger than the configured limit."),
         # --- operator ---
         _e("model_missing", 503, "A model file is missing; run `kyc models fetch`."),
         _e("model_altered", 503, "A model file does not match its manifest checksum; run `kyc models fetch --force`."),

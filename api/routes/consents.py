@@ -1,0 +1,95 @@
+"""``/v1/consents``: consent records per subject, and their withdrawal."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from api.deps import ServicesDep, require_scope
+from api.errors import error_responses
+from kyc.consent import ConsentInput, get_consent, record_consent, withdraw_consent
+from kyc.storage import Subject
+
+router = APIRouter(tags=["consent"])
+AUTH = ("unauthenticated", "forbidden", "rate_limited", "validation_failed")
+
+Purpose = Literal["real_name_verification", "biometric_processing", "retain_for_review"]
+
+
+class ConsentIn(BaseModel):
+    subject_ref: str = Field(min_length=1, max_length=200, description="The client's own user id")
+    purposes: list[Purpose] = Field(min_length=1)
+    policy_version: str = Field(min_length=1, max_length=64)
+    locale: str = Field(min_length=2, max_length=35, examples=["zh-CN"])
+    channel: str = Field(min_length=1, max_length=50, examples=["ios_app"])
+    consented_at: datetime | None = Field(None, description="When the subject agreed (default: now)")
+    text_sha256: str = Field(description="SHA-256 (hex) of the consent text shown")
+
+
+class ConsentOut(BaseModel):
+    id: str
+    subject_ref: str
+    purposes: list[str]
+    policy_version: str
+    locale: str
+    channel: str
+    consented_at: datetime
+    text_sha256: str
+    withdrawn_at: datetime | None
+
+
+class WithdrawalOut(BaseModel):
+    id: str
+    withdrawn: bool
+    verifications_cleared: int
+    images_deleted: int
+
+
+def _out(c, ref: str) -> ConsentOut:
+    return ConsentOut(
+        id=c.id,
+        subject_ref=ref,
+        purposes=list(c.purposes),
+        policy_version=c.policy_version,
+        locale=c.locale,
+        channel=c.channel,
+        consented_at=c.consented_at,
+        text_sha256=c.text_sha256,
+        withdrawn_at=c.withdrawn_at,
+    )
+
+
+@router.post(
+    "/v1/consents",
+    status_code=201,
+    response_model=ConsentOut,
+    responses=error_responses(*AUTH, "policy_not_found"),
+)
+def post_consent(body: ConsentIn, services: ServicesDep, principal=require_scope("consents:write")) -> ConsentOut:
+    data = ConsentInput(**body.model_dump())
+    c = record_consent(services.db, services.vault, principal.client_id, data, actor=principal.actor)
+    return _out(c, body.subject_ref.strip())
+
+
+@router.get(
+    "/v1/consents/{consent_id}",
+    response_model=ConsentOut,
+    responses=error_responses(*AUTH, "consent_not_found"),
+)
+def get_one(consent_id: str, services: ServicesDep, principal=require_scope("consents:write")) -> ConsentOut:
+    with services.db.session() as s:
+        c = get_consent(s, principal.client_id, consent_id)
+        return _out(c, s.get(Subject, c.subject_id).ref)
+
+
+@router.post(
+    "/v1/consents/{consent_id}/withdraw",
+    response_model=WithdrawalOut,
+    responses=error_responses(*AUTH, "consent_not_found"),
+)
+def post_withdraw(consent_id: str, services: ServicesDep, principal=require_scope("consents:write")) -> WithdrawalOut:
+    counts = withdraw_consent(services.db, principal.client_id, consent_id, actor=principal.actor)
+    return WithdrawalOut(id=consent_id, withdrawn=True, **counts)

@@ -1,0 +1,153 @@
+"""``/v1/verifications``: run a verification (multipart upload) and read it back."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header, Request, Response
+from pydantic import BaseModel
+
+from api.deps import ServicesDep, require_scope
+from api.errors import error_responses
+from api.forms import form_bytes, read_form_in_memory
+from kyc.errors import error
+from kyc.verification import VerificationInput
+
+router = APIRouter(tags=["verifications"])
+AUTH = ("unauthenticated", "forbidden", "rate_limited", "validation_failed")
+
+UPLOAD_ERRORS = (
+    "upload_missing",
+    "image_empty",
+    "image_unsupported_type",
+    "image_corrupt",
+    "image_too_large",
+    "image_too_many_pixels",
+    "image_too_small",
+    "request_too_large",
+)
+PIPELINE_ERRORS = (
+    "document_not_found",
+    "document_cut_off",
+    "document_unreadable",
+    "face_not_found",
+    "face_multiple",
+    "face_too_small",
+    "face_quality_low",
+    "liveness_session_not_found",
+    "liveness_session_expired",
+    "liveness_session_used",
+    "model_missing",
+    "model_altered",
+)
+CONSENT_ERRORS = ("consent_required", "consent_not_found", "consent_withdrawn", "consent_outdated")
+
+
+class DocumentOut(BaseModel):
+    type: str | None
+    fields: dict[str, str | None] | None
+
+
+class ReviewOut(BaseModel):
+    by: str | None
+    at: str
+    note: str | None
+
+
+class VerificationOut(BaseModel):
+    id: str
+    status: Literal["approved", "rejected", "review"]
+    reasons: list[str]
+    scores: dict[str, object]
+    models: dict[str, str]
+    document: DocumentOut
+    subject_ref: str
+    consent_id: str
+    created_at: str
+    completed_at: str
+    duration_ms: float
+    review: ReviewOut | None = None
+
+
+_FORM_SCHEMA = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["consent_id", "id_front"],
+                    "properties": {
+                        "consent_id": {"type": "string", "description": "A consent covering real_name_verification and biometric_processing"},
+                        "id_front": {"type": "string", "format": "binary", "description": "ID card front or passport data page"},
+                        "id_back": {"type": "string", "format": "binary", "description": "ID card back (Chinese ID cards)"},
+                        "selfie": {"type": "string", "format": "binary", "description": "Selfie (passive liveness); or give liveness_session_id"},
+                        "liveness_session_id": {"type": "string", "description": "A finished active-liveness session (its best frame is the selfie)"},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+async def _inputs(form, limit: int) -> tuple[VerificationInput, str]:
+    consent_id = form.get("consent_id")
+    if not isinstance(consent_id, str) or not consent_id:
+        raise error("validation_failed", "consent_id is required", part="consent_id")
+    session_id = form.get("liveness_session_id")
+    session_id = session_id if isinstance(session_id, str) and session_id else None
+    if form.get("selfie") is not None and session_id is not None:
+        raise error("validation_failed", "Give either a selfie or a liveness_session_id, not both.")
+    if form.get("selfie") is None and session_id is None:
+        raise error("upload_missing", "A selfie or a liveness_session_id is required.", part="selfie")
+    inp = VerificationInput(
+        id_front=await form_bytes(form, "id_front", limit, required=True),
+        id_back=await form_bytes(form, "id_back", limit, required=False),
+        selfie=await form_bytes(form, "selfie", limit, required=False),
+        liveness_session_id=session_id,
+    )
+    return inp, consent_id
+
+
+@router.post(
+    "/v1/verifications",
+    response_model=VerificationOut,
+    status_code=201,
+    openapi_extra=_FORM_SCHEMA,
+    responses={
+        200: {"description": "A replay of an earlier request with the same Idempotency-Key", "model": VerificationOut},
+        **error_responses(
+            *AUTH, *UPLOAD_ERRORS, *PIPELINE_ERRORS, *CONSENT_ERRORS, "idempotency_conflict", "deadline_exceeded", "service_busy"
+        ),
+    },
+)
+async def post_verification(
+    request: Request,
+    response: Response,
+    services: ServicesDep,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+    principal=require_scope("verifications:write"),
+) -> dict:
+    limit = request.app.state.settings.max_upload_bytes
+    form = await read_form_in_memory(request, max_file_bytes=limit)
+    try:
+        inp, consent_id = await _inputs(form, limit)
+    finally:
+        await form.close()
+    view, replayed = await services.verifications.submit(
+        client_id=principal.client_id, actor=principal.actor, consent_id=consent_id, inp=inp, idempotency_key=idempotency_key
+    )
+    if replayed:
+        response.status_code = 200
+        response.headers["Idempotent-Replayed"] = "true"
+    return view
+
+
+@router.get(
+    "/v1/verifications/{verification_id}",
+    response_model=VerificationOut,
+    responses=error_responses(*AUTH, "verification_not_found"),
+)
+def get_verification(verification_id: str, services: ServicesDep, principal=require_scope("verifications:read")) -> dict:
+    return services.verifications.get(principal.client_id, verification_id)

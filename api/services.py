@@ -1,0 +1,84 @@
+"""The service's long-lived parts, made in the lifespan: database (migrated), vault,
+verification worker pool, rate limiter, and the periodic purge of expired images.
+
+Tests may put fake engines on ``app.state.engines`` before start-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+from sqlalchemy import func, select
+
+from kyc.access import RateLimiter, create_client
+from kyc.config import Settings
+from kyc.storage import ApiClient, Database
+from kyc.vault import Vault
+from kyc.verification import VerificationService, default_engines, load_rules, purge_expired
+
+__all__ = ["Services", "service_lifespan"]
+
+log = logging.getLogger("kyc.api")
+
+
+@dataclass
+class Services:
+    db: Database
+    vault: Vault
+    verifications: VerificationService
+    limiter: RateLimiter
+
+
+def _bootstrap_keys(settings: Settings, db: Database) -> None:
+    """Development only: a first client key and an admin key, written 0600 under the data dir."""
+    if settings.environment != "development" or not settings.bootstrap_api_key:
+        return
+    with db.session() as s:
+        if s.scalar(select(func.count()).select_from(ApiClient)):
+            return
+    import os
+
+    for name, admin, file in (("development", False, "dev-api-key"), ("development-admin", True, "dev-admin-key")):
+        _, key = create_client(db, name, None if not admin else [], is_admin=admin, actor="system:bootstrap")
+        path = settings.data_dir / file
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key + "\n")
+        log.warning("created a development %s key in %s", "admin" if admin else "API", path)
+
+
+async def _purge_periodically(db: Database, interval_s: float) -> None:
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            n = await asyncio.to_thread(purge_expired, db)
+            if n:
+                log.info("purged %d expired retained images", n)
+        except Exception as exc:  # keep the task alive; the next round retries
+            log.error("purge failed: %s", type(exc).__name__)
+
+
+@contextlib.asynccontextmanager
+async def service_lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
+    db = Database.from_settings(settings)
+    await asyncio.to_thread(db.migrate)
+    vault = Vault(settings)
+    await asyncio.to_thread(vault.ensure_service_keys, db)
+    await asyncio.to_thread(_bootstrap_keys, settings, db)
+    engines = getattr(app.state, "engines", None) or default_engines(settings, app.state)
+    service = VerificationService(settings, db, vault, engines, load_rules(settings.decision_rules_file))
+    app.state.services = Services(db, vault, service, RateLimiter(settings.rate_limit_per_minute))
+    purger = asyncio.create_task(_purge_periodically(db, settings.purge_interval_s))
+    try:
+        yield
+    finally:
+        purger.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await purger
+        await asyncio.to_thread(service.shutdown)
+        db.dispose()

@@ -1,0 +1,35 @@
+"""Storage: SQLAlchemy 2 models, Alembic migrations, one ``Database`` per process."""
+
+from kyc.storage.db import Database, make_engine, migrate
+from kyc.storage.models import (
+    ApiClient,
+    AuditEntry,
+    AuditHead,
+    Base,
+    Consent,
+    Policy,
+    RetainedImage,
+    Subject,
+    VaultKey,
+    Verification,
+    new_id,
+    utcnow,
+)
+
+__all__ = [
+    "Database",
+    "make_engine",
+    "migrate",
+    "Base",
+    "ApiClient",
+    "AuditEntry",
+    "AuditHead",
+    "Consent",
+    "Policy",
+    "RetainedImage",
+    "Subject",
+    "VaultKey",
+    "Verification",
+    "new_id",
+    "utcnow",
+]

@@ -1,0 +1,305 @@
+"""The verification service: consent gate, worker pool with a deadline, one atomic write.
+
+A verification is written in a single transaction after the pipeline has finished:
+the row with its encrypted fields and template, the retained images (if any) and the
+audit entry commit together or not at all, so a crash at any point leaves either a
+whole verification or nothing. Uploads stay in memory and are dropped after processing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from kyc.audit import append_audit
+from kyc.config import Settings
+from kyc.consent.records import get_consent, require_valid_consent
+from kyc.consent.rules import RETENTION_PURPOSE
+from kyc.errors import KycError, error
+from kyc.storage.db import Database
+from kyc.storage.models import RetainedImage, Subject, Verification, new_id, utcnow
+from kyc.vault import Vault
+from kyc.verification.decision import DecisionRules, decide
+from kyc.verification.engines import Engines
+from kyc.verification.masking import mask_fields
+from kyc.verification.pipeline import VerificationInput, run_pipeline
+
+__all__ = ["VerificationService", "request_fingerprint", "verification_view"]
+
+log = logging.getLogger("kyc.verification")
+
+
+def request_fingerprint(consent_id: str, inp: VerificationInput) -> str:
+    """SHA-256 over the request's parts, to tell an idempotent retry from a different request."""
+    h = hashlib.sha256(consent_id.encode())
+    for part in (inp.id_front, inp.id_back, inp.selfie, (inp.liveness_session_id or "").encode()):
+        h.update(b"|" + (hashlib.sha256(part).digest() if part is not None else b"-"))
+    return h.hexdigest()
+
+
+def verification_view(v: Verification, subject_ref: str) -> dict[str, object]:
+    """The public shape of a verification (masked fields only)."""
+    view: dict[str, object] = {
+        "id": v.id,
+        "status": v.status,
+        "reasons": list(v.reasons or []),
+        "scores": v.scores or {},
+        "models": v.models or {},
+        "document": {"type": v.document_type, "fields": v.masked_fields},
+        "subject_ref": subject_ref,
+        "consent_id": v.consent_id,
+        "created_at": v.created_at.isoformat(),
+        "completed_at": v.completed_at.isoformat(),
+        "duration_ms": round(v.duration_ms, 1),
+    }
+    if v.reviewed_at is not None:
+        view["review"] = {"by": v.reviewed_by, "at": v.reviewed_at.isoformat(), "note": v.review_note}
+    return view
+
+
+@dataclass
+class _Job:
+    """Shared between the request and its worker, so a deadline and a commit never cross."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    abandoned: bool = False
+    committed: bool = False
+
+
+class VerificationService:
+    def __init__(self, settings: Settings, db: Database, vault: Vault, engines: Engines, rules: DecisionRules) -> None:
+        self.settings = settings
+        self.db = db
+        self.vault = vault
+        self.engines = engines
+        self.rules = rules
+        self._pool = ThreadPoolExecutor(max_workers=settings.verification_workers, thread_name_prefix="verify")
+        self._waiting = 0
+        self._waiting_lock = threading.Lock()
+        self._inflight: dict[tuple[str, str], Future] = {}
+        self._errors: dict[str, list[float]] = {}  # subject id -> times of input failures
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    # --- gates (cheap, before anything is read) ---
+    def check_gates(self, client_id: str, consent_id: str) -> str:
+        """Consent and the per-subject failure limit; returns the subject id."""
+        with self.db.session() as s:
+            consent = get_consent(s, client_id, consent_id)
+            require_valid_consent(s, consent)
+            since = utcnow() - timedelta(seconds=self.settings.subject_failure_window_s)
+            rejected = s.scalar(
+                select(func.count())
+                .select_from(Verification)
+                .where(Verification.subject_id == consent.subject_id, Verification.status == "rejected", Verification.created_at > since)
+            )
+            subject_id = consent.subject_id
+        now = time.time()
+        recent = [t for t in self._errors.get(subject_id, []) if t > now - self.settings.subject_failure_window_s]
+        if (rejected or 0) + len(recent) >= self.settings.subject_failure_limit:
+            raise error("rate_limited", "Too many failed attempts for this subject; try again later.", scope="subject")
+        return subject_id
+
+    def _note_failure(self, subject_id: str) -> None:
+        now = time.time()
+        window = self.settings.subject_failure_window_s
+        self._errors[subject_id] = [t for t in self._errors.get(subject_id, []) if t > now - window] + [now]
+
+    def find_idempotent(self, client_id: str, key: str, fingerprint: str) -> dict | None:
+        with self.db.session() as s:
+            v = s.scalar(select(Verification).where(Verification.client_id == client_id, Verification.idempotency_key == key))
+            if v is None:
+                return None
+            if v.request_sha256 != fingerprint:
+                raise error("idempotency_conflict")
+            return verification_view(v, s.get(Subject, v.subject_id).ref)
+
+    # --- the request path ---
+    async def submit(
+        self, *, client_id: str, actor: str, consent_id: str, inp: VerificationInput, idempotency_key: str | None
+    ) -> tuple[dict, bool]:
+        """Run a verification; returns (view, replayed)."""
+        fingerprint = request_fingerprint(consent_id, inp)
+        if idempotency_key is not None and len(idempotency_key) > 200:
+            raise error("validation_failed", "Idempotency-Key is at most 200 characters")
+        slot = (client_id, idempotency_key) if idempotency_key else None
+        own: Future | None = None
+        if slot is not None:
+            # One request per key at a time in this process: later ones wait, then replay.
+            while (running := self._inflight.get(slot)) is not None:
+                with contextlib.suppress(KycError, TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(running)), self.settings.verification_deadline_s)
+            own = Future()
+            self._inflight[slot] = own  # no await since the check above: nobody else got in
+        try:
+            if idempotency_key:
+                existing = await asyncio.to_thread(self.find_idempotent, client_id, idempotency_key, fingerprint)
+                if existing is not None:
+                    return existing, True
+            return await self._run(client_id, actor, consent_id, inp, idempotency_key, fingerprint), False
+        finally:
+            if own is not None:
+                self._inflight.pop(slot, None)
+                own.set_result(None)
+
+    async def _run(self, client_id, actor, consent_id, inp, idempotency_key, fingerprint) -> dict:
+        subject_id = await asyncio.to_thread(self.check_gates, client_id, consent_id)
+        with self._waiting_lock:
+            if self._waiting >= self.settings.verification_queue + self.settings.verification_workers:
+                raise error("service_busy")
+            self._waiting += 1
+        job = _Job()
+        try:
+            fut = self._pool.submit(self.process, client_id, actor, consent_id, inp, idempotency_key, fingerprint, job)
+            try:
+                return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(fut)), self.settings.verification_deadline_s)
+            except TimeoutError:
+                with job.lock:
+                    if not job.committed:
+                        job.abandoned = True
+                if job.abandoned:
+                    await asyncio.to_thread(self._audit_failure, actor, subject_id, "deadline_exceeded")
+                    raise error("deadline_exceeded", deadline_s=self.settings.verification_deadline_s) from None
+                return await asyncio.wrap_future(fut)
+            except KycError as exc:
+                if exc.status < 500 and exc.code not in ("consent_withdrawn", "idempotency_conflict"):
+                    self._note_failure(subject_id)
+                    await asyncio.to_thread(self._audit_failure, actor, subject_id, exc.code)
+                raise
+        finally:
+            with self._waiting_lock:
+                self._waiting -= 1
+
+    def _audit_failure(self, actor: str, subject_id: str, code: str) -> None:
+        try:
+            with self.db.session() as s:
+                append_audit(s, actor=actor, action="verification.fail", target=f"subject:{subject_id}", detail={"code": code})
+        except Exception:  # the failure itself is what the caller gets; never mask it
+            log.warning("could not audit a failed verification")
+
+    # --- the worker ---
+    def process(
+        self,
+        client_id: str,
+        actor: str,
+        consent_id: str,
+        inp: VerificationInput,
+        idempotency_key: str | None,
+        fingerprint: str,
+        job: _Job | None = None,
+    ) -> dict:
+        """Pipeline, decision and the one transaction that stores the result (runs in a worker)."""
+        job = job or _Job()
+        if job.abandoned:  # its deadline passed while it waited in the queue
+            raise error("deadline_exceeded")
+        started = utcnow()
+        t0 = time.perf_counter()
+        result = run_pipeline(inp, self.engines, self.rules)
+        vid = new_id()
+        try:
+            return self._store(client_id, actor, consent_id, inp, idempotency_key, fingerprint, job, result, started, t0, vid)
+        except IntegrityError:
+            # The same Idempotency-Key committed by another process meanwhile: answer with that one.
+            if idempotency_key:
+                existing = self.find_idempotent(client_id, idempotency_key, fingerprint)
+                if existing is not None:
+                    return existing
+            raise
+
+    def _store(self, client_id, actor, consent_id, inp, idempotency_key, fingerprint, job, result, started, t0, vid) -> dict:
+        ev = result.evidence
+        with job.lock:
+            if job.abandoned:
+                raise error("deadline_exceeded")
+            with self.db.session() as s:
+                consent = get_consent(s, client_id, consent_id)
+                require_valid_consent(s, consent)  # withdrawn while we worked: store nothing
+                subject = s.get(Subject, consent.subject_id)
+                dek = self.vault.subject_key(subject)
+                id_number = ev.fields.get("id_number")
+                index = self.vault.id_number_index(s, id_number) if id_number else None
+                if index is not None:
+                    other = s.scalar(
+                        select(func.count())
+                        .select_from(Verification)
+                        .where(
+                            Verification.id_number_index == index,
+                            Verification.subject_id != subject.id,
+                            Verification.status == "approved",
+                        )
+                    )
+                    ev.duplicate = bool(other)
+                decision = decide(ev, self.rules)
+                v = Verification(
+                    id=vid,
+                    client_id=client_id,
+                    subject_id=subject.id,
+                    consent_id=consent.id,
+                    status=decision.status,
+                    reasons=decision.reasons,
+                    scores=decision.scores,
+                    models=ev.models,
+                    document_type=ev.document_type,
+                    masked_fields=mask_fields(ev.fields),
+                    fields_ct=self.vault.encrypt_json(dek, "verifications", vid, "fields", ev.fields),
+                    template_ct=(
+                        self.vault.encrypt(dek, "verifications", vid, "template", result.selfie_template)
+                        if result.selfie_template
+                        else None
+                    ),
+                    id_number_index=index,
+                    idempotency_key=idempotency_key,
+                    request_sha256=fingerprint,
+                    created_at=started,
+                    completed_at=utcnow(),
+                    duration_ms=(time.perf_counter() - t0) * 1000,
+                )
+                s.add(v)
+                s.flush()
+                retained = 0
+                if decision.status == "review" and RETENTION_PURPOSE in consent.purposes:
+                    expires = utcnow() + timedelta(hours=self.settings.retention_hours)
+                    for kind, data in (("id_front", inp.id_front), ("id_back", inp.id_back), ("selfie", inp.selfie)):
+                        if data is None:
+                            continue
+                        rid = new_id()
+                        s.add(
+                            RetainedImage(
+                                id=rid,
+                                verification_id=vid,
+                                subject_id=subject.id,
+                                kind=kind,
+                                ciphertext=self.vault.encrypt(dek, "retained_images", rid, kind, data),
+                                expires_at=expires,
+                            )
+                        )
+                        retained += 1
+                append_audit(
+                    s,
+                    actor=actor,
+                    action="verification.create",
+                    target=f"verification:{vid}",
+                    detail={"subject": subject.id, "status": decision.status, "reasons": decision.reasons, "retained_images": retained},
+                )
+                s.flush()
+                view = verification_view(v, subject.ref)
+            job.committed = True
+        return view
+
+    def get(self, client_id: str, verification_id: str) -> dict:
+        with self.db.session() as s:
+            v = s.get(Verification, verification_id)
+            if v is None or v.client_id != client_id:
+                raise error("verification_not_found")
+            return verification_view(v, s.get(Subject, v.subject_id).ref)
