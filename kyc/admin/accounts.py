@@ -91,36 +91,41 @@ def sign_in(db: Database, settings: Settings, username: str, password: str) -> S
         stored = u.password_hash if u is not None else None
     ok = verify_password(stored, password)  # outside the transaction: argon2 takes tens of ms
     now = utcnow()
+    outcome: str
+    locked_until: datetime | None = None
     with db.session() as s:
         u = s.scalar(select(StaffUser).where(StaffUser.username == username)) if u is not None else None
         if u is None:
             append_audit(s, actor="anonymous", action="staff.sign_in_failed", detail={"reason": "unknown_user"})
-            raise error("staff_sign_in_failed")
-        actor = staff_actor(u.username)
-        if u.locked_until is not None and u.locked_until > now:
-            append_audit(s, actor=actor, action="staff.sign_in_refused", target=f"staff:{u.id}", detail={"reason": "locked"})
-            raise error("staff_account_locked", locked_until=u.locked_until.isoformat(timespec="seconds"))
-        if not ok or u.disabled:
+            outcome = "failed"
+        elif u.locked_until is not None and u.locked_until > now:
+            append_audit(
+                s, actor=staff_actor(u.username), action="staff.sign_in_refused", target=f"staff:{u.id}", detail={"reason": "locked"}
+            )
+            outcome, locked_until = "locked", u.locked_until
+        elif not ok or u.disabled:
             u.failed_sign_ins = (u.failed_sign_ins or 0) + (0 if ok else 1)
             detail: dict[str, object] = {"reason": "disabled" if ok else "bad_password", "failures": u.failed_sign_ins}
             if u.failed_sign_ins >= settings.admin_lockout_threshold:
                 u.locked_until = now + timedelta(minutes=settings.admin_lockout_minutes)
                 u.failed_sign_ins = 0
                 detail["locked_minutes"] = settings.admin_lockout_minutes
-                append_audit(s, actor=actor, action="staff.locked", target=f"staff:{u.id}", detail=detail)
+                append_audit(s, actor=staff_actor(u.username), action="staff.locked", target=f"staff:{u.id}", detail=detail)
+                outcome, locked_until = "locked", u.locked_until
             else:
-                append_audit(s, actor=actor, action="staff.sign_in_failed", target=f"staff:{u.id}", detail=detail)
+                append_audit(s, actor=staff_actor(u.username), action="staff.sign_in_failed", target=f"staff:{u.id}", detail=detail)
+                outcome = "failed"
         else:
             u.failed_sign_ins = 0
             u.locked_until = None
             u.last_sign_in_at = now
             if needs_rehash(u.password_hash):
                 u.password_hash = hash_password(password)
-            append_audit(s, actor=actor, action="staff.sign_in", target=f"staff:{u.id}", detail={"role": u.role})
+            append_audit(s, actor=staff_actor(u.username), action="staff.sign_in", target=f"staff:{u.id}", detail={"role": u.role})
             return _account(u)
-    # Raised after the commit, so the failure count and the audit entry are kept.
-    if u.locked_until is not None and u.locked_until > now:
-        raise error("staff_account_locked", locked_until=u.locked_until.isoformat(timespec="seconds"))
+    # Raised after the commit, so the failure count, the lock and the audit entry are kept.
+    if outcome == "locked" and locked_until is not None:
+        raise error("staff_account_locked", locked_until=locked_until.isoformat(timespec="seconds"))
     raise error("staff_sign_in_failed")
 
 

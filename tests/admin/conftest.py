@@ -105,7 +105,7 @@ class Console:
         if role is None:
             return None
         token = self.session_for(role)
-        self.http.cookies.set(self.console.session_cookie, token, domain="testserver", path="/")
+        self.http.cookies.set(self.console.session_cookie, token, domain="testserver.local", path="/")
         return self.staff[role][2]
 
     def sign_in(self, username: str, password: str = PASSWORD, next: str = ""):
@@ -149,3 +149,14 @@ def make_console(tmp_path):
 @pytest.fixture
 def con(make_console) -> Console:
     return make_console()
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory) -> Console:
+    """One app for a whole module, with a signed-in session for each role."""
+    http, app = start_console(console_settings(tmp_path_factory.mktemp("console")))
+    c = Console(http, app, Seeder.create(app.state.services))
+    for role in ROLES:
+        c.session_for(role)
+    yield c
+    http.__exit__(None, None, None)
