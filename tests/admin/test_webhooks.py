@@ -165,3 +165,21 @@ def test_signature_checks():
     assert not verify_signature("s3cret", body, header, now=now + 3600)  # replayed later
     assert not verify_signature("s3cret", body, "t=x,v1=y", now=now)
     assert not verify_signature("s3cret", body, None)
+
+
+def test_key_rotation_rewraps_the_webhook_key(con):
+    """The secret's service key sits in vault_keys, so a KEK rotation re-wraps it too."""
+    import secrets as pysecrets
+
+    from kyc.admin.webhooks import _secret
+    from kyc.vault import KeyRing, rewrap_all
+
+    con.act_as("admin")
+    secret = _set_webhook_in_console(con, "https://hooks.example/kyc")
+    vault = con.services.vault
+    old = vault.ring()
+    ring = KeyRing([pysecrets.token_bytes(32), *old.keys])
+    rewrap_all(con.db, ring)
+    vault.keys._ring, vault.keys.from_env = KeyRing([ring.current]), True  # only the new KEK is left
+    with con.db.session() as s:
+        assert _secret(s, vault, con.seed.client_id) == secret
