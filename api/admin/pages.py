@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hmac
 from datetime import date
 from typing import Annotated, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
@@ -13,6 +15,7 @@ from api.admin.console import (
     SECURITY_HEADERS,
     ConsoleDep,
     ConsoleRoute,
+    SignInRequired,
     csrf_checked,
     current_staff,
     error_page,
@@ -27,7 +30,7 @@ from kyc.admin.roles import HOME, ROLES
 from kyc.admin.sessions import Staff, close_session, open_session
 from kyc.audit import verify_chain
 from kyc.errors import CODES, KycError
-from kyc.storage.models import ApiClient
+from kyc.storage.models import ApiClient, utcnow
 
 router = APIRouter(prefix="/admin", route_class=ConsoleRoute, include_in_schema=False)
 
@@ -45,7 +48,7 @@ def _safe_next(target: str | None, role: str) -> str:
 def admin_home(request: Request, console: ConsoleDep) -> Response:
     try:
         staff = current_staff(request, console)
-    except Exception:
+    except SignInRequired:
         return redirect("/admin/login")
     return redirect(HOME[staff.role])
 
@@ -69,7 +72,7 @@ def login(
 ) -> Response:
     # Login CSRF: the form's token must equal the SameSite=Strict cookie set with the form.
     cookie = request.cookies.get(console.login_cookie)
-    if not cookie or not login_token or cookie != login_token:
+    if not cookie or not login_token or not hmac.compare_digest(cookie.encode(), login_token.encode()):
         info = CODES["csrf_failed"]
         return error_page(request, 403, info.code, info.message)
     try:
@@ -132,7 +135,7 @@ def queue_page(
             "reasons": [(r, describe_reason(r)) for r in reasons],
             "describe": describe_reason,
             "problem": problem,
-            "query": "&".join(f"{k}={v}" for k, v in params.items() if v),
+            "query": urlencode({k: v for k, v in params.items() if v}),
         },
         status_code=422 if problem else 200,
     )
@@ -168,8 +171,6 @@ def reveal(
 
 @router.get("/verifications/{vid}/images/{image_id}")
 def image(console: ConsoleDep, vid: str, image_id: str, staff: Staff = require("verification.read")) -> Response:
-    from kyc.storage.models import utcnow
-
     mark = f"{staff.username} · {utcnow():%Y-%m-%d %H:%M} UTC · {vid[:8]}"
     data = review.retained_image(console.db, console.vault, vid, image_id, actor=staff.actor, watermark=mark)
     headers = {**SECURITY_HEADERS, "Content-Disposition": "inline"}
@@ -312,5 +313,5 @@ def audit_page(
     return render(
         request,
         "audit.html",
-        {"result": result, "flt": params, "chain": chain, "query": "&".join(f"{k}={v}" for k, v in params.items() if v)},
+        {"result": result, "flt": params, "chain": chain, "query": urlencode({k: v for k, v in params.items() if v})},
     )

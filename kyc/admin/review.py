@@ -155,8 +155,9 @@ def score_rows(scores: dict) -> list[ScoreRow]:
     return rows
 
 
-def _load(s, vid: str) -> Verification:
-    v = s.get(Verification, vid) if isinstance(vid, str) and len(vid) <= 64 else None
+def _load(s, vid: str, *, for_update: bool = False) -> Verification:
+    ok = isinstance(vid, str) and len(vid) <= 64
+    v = s.get(Verification, vid, with_for_update=for_update) if ok else None
     if v is None:
         raise error("verification_not_found")
     return v
@@ -266,7 +267,7 @@ def record_decision(
     if len(note) > 2000:
         raise error("validation_failed", "The note is at most 2000 characters.")
     with db.session() as s:
-        v = _load(s, vid)
+        v = _load(s, vid, for_update=True)  # two reviewers deciding at once: the second waits, then conflicts
         if v.status not in ("review", "rejected") or v.reviewed_at is not None:
             raise error("decision_conflict")
         previous = v.status

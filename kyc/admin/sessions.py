@@ -48,6 +48,7 @@ def _digest(token: str) -> str:
 
 def open_session(db: Database, settings: Settings, user_id: str) -> tuple[str, Staff]:
     """A new session for the user: (cookie token, staff). The token is returned once, never stored."""
+    purge_sessions(db, settings)  # sign-ins are rare: a good moment to drop abandoned sessions
     token = secrets.token_urlsafe(32)
     now = utcnow()
     with db.session() as s:

@@ -105,3 +105,19 @@ def test_queue_filters_search_and_decision_on_postgres(make_console, pg_url):
     assert _ids(con.http.get(f"/admin/queue?until={(now - timedelta(days=1)).date()}").text) == [a]
     record_decision(con.db, a, "approve", "ok", reviewer="reviewer1", actor="staff:reviewer1")
     assert _ids(con.http.get("/admin/queue").text) == [b]
+
+
+def test_pager_links_keep_the_filters_url_encoded(con):
+    for _ in range(6):
+        con.seed.verification(id_number="11010519491231002X")
+    con.act_as("reviewer")
+    page = con.http.get("/admin/queue?q=1101+0519+4912+3100+2X&status=review").text
+    assert 'href="/admin/queue?status=review&amp;decided=undecided&amp;q=1101+0519+4912+3100+2X&amp;page=2"' in page
+    assert len(_ids(con.http.get("/admin/queue?status=review&q=1101+0519+4912+3100+2X&page=2").text)) == 1
+
+
+def test_public_surface():
+    import kyc.admin
+
+    for name in kyc.admin.__all__:
+        assert hasattr(kyc.admin, name), name
