@@ -303,4 +303,9 @@ def record_decision(
                 "webhook": delivery is not None,
             },
         )
-        return DecisionOutcome(v.id, v.status, previous, delivery is not None, deleted)
+        outcome = DecisionOutcome(v.id, v.status, previous, delivery is not None, deleted)
+    if deleted:
+        from kyc.subjects.rights import checkpoint
+
+        checkpoint(db)  # SQLite: the freed image pages leave the WAL too, as after a purge
+    return outcome

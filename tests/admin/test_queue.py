@@ -121,3 +121,12 @@ def test_public_surface():
 
     for name in kyc.admin.__all__:
         assert hasattr(kyc.admin, name), name
+
+
+def test_bad_query_values_get_a_422_page_not_a_500(con):
+    con.act_as("reviewer")
+    for q in ("since=yesterday", "status=approved", "decided=maybe", "page=0", "q=" + "x" * 65):
+        r = con.http.get("/admin/queue?" + q)
+        assert r.status_code == 422 and 'data-code="validation_failed"' in r.text, q
+    con.act_as(None)
+    assert con.http.get("/admin/queue?since=yesterday", follow_redirects=False).status_code in (303, 422)

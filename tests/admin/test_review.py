@@ -145,3 +145,25 @@ def test_auditor_reads_the_log_paged_and_filtered(con):
     r = con.http.get("/admin/audit?verify=1")
     assert "The chain is intact" in r.text
     assert con.http.get("/admin/audit?actor=%3Cx%3E").status_code == 422
+
+
+def test_deleting_the_subject_removes_its_pending_webhook_delivery(con):
+    from kyc.admin.webhooks import set_webhook
+    from kyc.storage.admin_models import WebhookDelivery
+    from kyc.subjects import delete_subject
+
+    set_webhook(con.db, con.services.vault, con.console.settings, con.seed.client_id, "http://127.0.0.1:9/none", actor="test")
+    con.console.dispatcher.stop()  # keep the delivery pending
+    vid = con.seed.verification()
+    from kyc.admin import record_decision
+
+    record_decision(con.db, vid, "approve", "ok", reviewer="r", actor="staff:r")
+    with con.db.session() as s:
+        assert s.scalar(select(WebhookDelivery.status)) == "pending"
+        ref = s.scalar(select(Verification.subject_id).where(Verification.id == vid))
+        from kyc.storage import Subject
+
+        subject_ref = s.get(Subject, ref).ref
+    delete_subject(con.db, con.seed.client_id, subject_ref, actor="test")
+    with con.db.session() as s:
+        assert s.scalar(select(WebhookDelivery.id)) is None
