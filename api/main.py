@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api.admin import install as install_admin_console
 from api.errors import install_error_handlers
 from api.routes import clients, consents, documents, faces, health, liveness, policies, subjects, verifications
 from api.services import service_lifespan
@@ -27,4 +28,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for module in (health, documents, faces, liveness, policies, consents, verifications, subjects, clients):
         app.include_router(module.router)
+    install_admin_console(app)  # admin review console (issue 6)
     return app

@@ -59,6 +59,21 @@ class Settings(BaseSettings):
     subject_failure_window_s: int = Field(default=3600, ge=1)  # ... within this window
     bootstrap_api_key: bool = True  # development only: create a first key in <data_dir>/dev-api-key
 
+    # --- admin review console (issue 6) ---
+    # Session cookies are Secure by default. Chromium and Firefox treat http://127.0.0.1 and
+    # http://localhost as secure contexts, so local development over plain http still works;
+    # turn this off only to reach a dev console by another host name over plain http.
+    admin_cookie_secure: bool = True
+    admin_session_idle_minutes: float = Field(default=30.0, gt=0)  # signed out after this long idle
+    admin_session_max_hours: float = Field(default=12.0, gt=0)  # and after this long in any case
+    admin_lockout_threshold: int = Field(default=5, ge=1)  # failed sign-ins in a row before a lock ...
+    admin_lockout_minutes: float = Field(default=15.0, gt=0)  # ... that lasts this long
+    admin_page_size: int = Field(default=25, ge=1, le=500)  # rows per page in the queue and audit log
+    webhook_timeout_s: float = Field(default=5.0, gt=0)  # per delivery attempt
+    webhook_max_attempts: int = Field(default=6, ge=1, le=20)  # then the delivery is marked failed
+    webhook_backoff_s: float = Field(default=2.0, gt=0)  # first retry delay; doubles each attempt
+    webhook_poll_s: float = Field(default=5.0, gt=0)  # how often the dispatcher looks for due deliveries
+
     @property
     def resolved_models_dir(self) -> Path:
         return self.models_dir or self.data_dir / "models"

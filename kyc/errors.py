@@ -87,6 +87,17 @@ CODES: dict[str, ErrorInfo] = dict(
         _e("policy_exists", 409, "This privacy policy version already exists."),
         _e("service_busy", 503, "The service is at capacity; retry shortly."),
         _e("request_too_large", 413, "The request body is larger than the configured limit."),
+        # --- admin review console (issue 6) ---
+        _e("staff_unauthenticated", 401, "Sign in to the admin console first."),
+        _e("staff_sign_in_failed", 401, "Wrong username or password."),
+        _e("staff_account_locked", 423, "This account is locked after repeated failed sign-ins; try again later."),
+        _e("staff_forbidden", 403, "Your role does not allow this page or action."),
+        _e("csrf_failed", 403, "The form is stale or was not sent by this console; reload the page and try again."),
+        _e("staff_user_exists", 409, "A staff account with this username already exists."),
+        _e("staff_user_not_found", 404, "The staff account does not exist."),
+        _e("decision_conflict", 409, "This verification has already been decided or is not awaiting review."),
+        _e("retained_image_not_found", 404, "The retained image does not exist or has expired."),
+        _e("client_not_found", 404, "The client application does not exist."),
         # --- operator ---
         _e("model_missing", 503, "A model file is missing; run `kyc models fetch`."),
         _e("model_altered", 503, "A model file does not match its manifest checksum; run `kyc models fetch --force`."),

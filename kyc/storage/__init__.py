@@ -15,6 +15,7 @@ from kyc.storage.models import (
     new_id,
     utcnow,
 )
+from kyc.storage import admin_models  # noqa: F401,E402  (admin console tables, issue 6: on Base.metadata too)
 
 __all__ = [
     "Database",
