@@ -5,7 +5,6 @@ from kyc.verification.engines import Engines, default_engines
 from kyc.verification.masking import mask_fields, mask_id_number, mask_name
 from kyc.verification.pipeline import PipelineResult, VerificationInput, run_pipeline
 from kyc.verification.retention import purge_expired
-from kyc.verification.review import QueueFilter, RetainedImageData, record_review, retained_images, reveal_fields, review_queue
 from kyc.verification.service import VerificationService, verification_view
 
 __all__ = [
@@ -23,12 +22,6 @@ __all__ = [
     "mask_id_number",
     "mask_name",
     "purge_expired",
-    "QueueFilter",
-    "RetainedImageData",
-    "record_review",
-    "retained_images",
-    "reveal_fields",
-    "review_queue",
     "run_pipeline",
     "verification_view",
 ]
