@@ -1,0 +1,112 @@
+"""Synthetic material for the liveness tests, made honestly and labelled as such.
+
+* Landmark tracks of a 3-D head: 68 points of a real frontal face, given a rough depth
+  (an ellipsoidal face, a protruding nose), rotated and projected by a pinhole camera,
+  with eyes closed or mouth opened by moving the lid and lip points. These exercise
+  the detectors and the decision; they are not images.
+* Frame sequences from real photos: repeated (a static photo), or warped as a flat
+  photo tilted in front of the camera (a homography per frame).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+F = 640.0  # focal length, px
+CENTRE = (320.0, 240.0)
+SIZE = (640, 480)
+
+
+def head_model(frontal: np.ndarray) -> np.ndarray:
+    """(68, 3) points in inter-ocular units, camera axes (x right, y down, z away)."""
+    lm = frontal.astype(np.float64)
+    eyes = 0.5 * (lm[36:42].mean(0) + lm[42:48].mean(0))
+    d = np.linalg.norm(lm[36:42].mean(0) - lm[42:48].mean(0))
+    xy = (lm - eyes) / d
+    half = np.abs(xy[0:17, 0]).max()
+    z = 0.9 * half * (1 - np.sqrt(np.clip(1 - (xy[:, 0] / (1.05 * half)) ** 2, 0, 1)))
+    z[27:31] -= np.array([0.1, 0.2, 0.3, 0.45])
+    z[31:36] -= np.array([0.2, 0.25, 0.3, 0.25, 0.2])
+    z[48:68] -= 0.2
+    z[6:11] -= 0.15
+    z[36:48] += 0.1
+    return np.column_stack([xy, z])
+
+
+def pose_points(model: np.ndarray, yaw: float = 0, pitch: float = 0, roll: float = 0, eyes_closed: float = 0, mouth_open: float = 0) -> np.ndarray:
+    """Project the head turned by (yaw, pitch, roll) degrees (the sign conventions of
+    kyc.liveness._pose), with eyelids closed by a share and the jaw dropped by IODs."""
+    p = model.copy()
+    for upper, lower in (((37, 38), (41, 40)), ((43, 44), (47, 46))):
+        for u, lo in zip(upper, lower):
+            mid = 0.5 * (p[u] + p[lo])
+            p[u] = p[u] + (mid - p[u]) * eyes_closed
+            p[lo] = p[lo] + (mid - p[lo]) * eyes_closed
+    if mouth_open:
+        for i in (*range(5, 12), *range(55, 60), *range(65, 68)):
+            p[i, 1] += mouth_open
+    a, b, c = np.radians([yaw, pitch, roll])
+    ry = np.array([[np.cos(a), 0, np.sin(a)], [0, 1, 0], [-np.sin(a), 0, np.cos(a)]])
+    rx = np.array([[1, 0, 0], [0, np.cos(b), np.sin(b)], [0, -np.sin(b), np.cos(b)]])
+    rz = np.array([[np.cos(c), -np.sin(c), 0], [np.sin(c), np.cos(c), 0], [0, 0, 1]])
+    # yaw > 0 turns the face toward the image's right: its forward vector (0,0,-1) -> (+x)
+    pivot = np.array([0.0, 0.5, 1.2])
+    rot = rz @ rx.T @ ry.T
+    q = (p - pivot) @ rot.T + pivot
+    q[:, 2] += 7.0  # about 90 px between the eyes at 640 px focal length
+    return np.column_stack([F * q[:, 0] / q[:, 2] + CENTRE[0], F * q[:, 1] / q[:, 2] + CENTRE[1]]).astype(np.float32)
+
+
+def tilt_homography(size: tuple[int, int], yaw: float = 0, pitch: float = 0, distance: float = 2.0) -> np.ndarray:
+    """The homography of a flat picture filling ``size`` rotated about its centre by
+    (yaw, pitch) degrees in front of a pinhole camera, ``distance`` picture-widths away."""
+    w, h = size
+    f = distance * w
+    corners = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float64)
+    pts3 = np.column_stack([corners[:, 0] - w / 2, corners[:, 1] - h / 2, np.zeros(4)])
+    a, b = np.radians([yaw, pitch])
+    ry = np.array([[np.cos(a), 0, np.sin(a)], [0, 1, 0], [-np.sin(a), 0, np.cos(a)]])
+    rx = np.array([[1, 0, 0], [0, np.cos(b), -np.sin(b)], [0, np.sin(b), np.cos(b)]])
+    q = pts3 @ (rx @ ry).T
+    q[:, 2] += f
+    proj = np.column_stack([f * q[:, 0] / q[:, 2] + w / 2, f * q[:, 1] / q[:, 2] + h / 2])
+    return cv2.getPerspectiveTransform(corners.astype(np.float32), proj.astype(np.float32))
+
+
+def place_photo(photo: np.ndarray, canvas: tuple[int, int] = SIZE, face_share: float = 0.6) -> tuple[np.ndarray, np.ndarray]:
+    """A photo scaled into a grey canvas (like a print held in front of a wall).
+    Returns the canvas-sized photo and its mask."""
+    cw, ch = canvas
+    s = face_share * ch / photo.shape[0]
+    ph = cv2.resize(photo, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
+    ph = ph[: ch - 20, : cw - 20]
+    out = np.full((ch, cw, 3), 118, np.uint8)
+    y0, x0 = (ch - ph.shape[0]) // 2, (cw - ph.shape[1]) // 2
+    out[y0 : y0 + ph.shape[0], x0 : x0 + ph.shape[1]] = ph
+    return out, (x0, y0, ph.shape[1], ph.shape[0])
+
+
+def tilted_photo_frames(photo: np.ndarray, poses: list[tuple[float, float]], seed: int = 0) -> list[np.ndarray]:
+    """Frames of a flat photo tilted by each (yaw, pitch) in turn, with camera noise."""
+    rng = np.random.default_rng(seed)
+    cw, ch = SIZE
+    s = 0.75 * ch / photo.shape[0]
+    ph = cv2.resize(photo, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)[: ch - 10, : cw - 10]
+    frames = []
+    for yaw, pitch in poses:
+        hm = tilt_homography((ph.shape[1], ph.shape[0]), yaw, pitch)
+        tx, ty = (cw - ph.shape[1]) / 2, (ch - ph.shape[0]) / 2
+        hm = np.array([[1, 0, tx], [0, 1, ty], [0, 0, 1]]) @ hm
+        img = cv2.warpPerspective(ph, hm, SIZE, borderValue=(118, 118, 118))
+        noise = rng.normal(0, 2.0, img.shape)
+        frames.append(np.clip(img + noise, 0, 255).astype(np.uint8))
+    return frames
+
+
+def sweep(values: list[float], steps: int) -> list[float]:
+    """Piecewise-linear path through ``values`` with ``steps`` frames per segment."""
+    out: list[float] = []
+    for a, b in zip(values[:-1], values[1:]):
+        out += list(np.linspace(a, b, steps, endpoint=False))
+    return out + [values[-1]]
