@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     # --- documents ---
     ocr_engine: Literal["rapidocr", "tesseract"] = "rapidocr"
 
+    # --- liveness (issue 4) ---
+    liveness_max_video_bytes: int = Field(default=40 * 1024 * 1024, ge=1024)
+    liveness_session_ttl_s: float = Field(default=120.0, ge=10.0, le=3600.0)
+
     @property
     def resolved_models_dir(self) -> Path:
         return self.models_dir or self.data_dir / "models"

@@ -15,6 +15,7 @@ from kyc.liveness._actions import ActionEvidence
 from kyc.liveness._active import ActiveResult, evaluate_session
 from kyc.liveness._passive import PassiveResult, check_passive
 from kyc.liveness._session import ACTIONS, InMemorySessionStore, LivenessSession, SessionStore
+from kyc.liveness._submission import parse_timestamps, submit_session
 from kyc.liveness._video import Frame, decode_frames, decode_video
 
 __all__ = [
@@ -30,4 +31,6 @@ __all__ = [
     "decode_frames",
     "decode_video",
     "evaluate_session",
+    "parse_timestamps",
+    "submit_session",
 ]

@@ -46,7 +46,8 @@ LIMITS = {
     "moved_yaw_deg": 10.0,  # frames turned at least this far feed the 3-D check
     "moved_pitch_deg": 7.0,
     "min_moved_frames": 2,
-    "planar_residual": 0.03,  # inter-ocular distances (75th percentile over turned frames); a flat face fits better
+    "peak_frames": 5,  # the 3-D check looks at this many most-turned frames (median)
+    "planar_residual": 0.032,  # inter-ocular distances; a flat face moved in 3-D is fitted better than this
     "same_face_distance": SAME_FACE_DISTANCE,
     "identity_samples": 4,
 }
@@ -148,7 +149,7 @@ def judge_track(actions: list[str], ev: TrackEvidence) -> ActiveResult:
     present = np.array([lm is not None for lm in ev.landmarks])
     face_fraction = float(present.mean()) if n else 0.0
     meas["face_fraction"] = round(face_fraction, 3)
-    checks["face_present"] = _margin(face_fraction, L["min_face_fraction"])
+    checks["face_present"] = _margin(face_fraction, L["min_face_fraction"], softness=0.1)
     if face_fraction < L["min_face_fraction"]:
         reasons.append("face_lost")
     most_faces = max(ev.faces_on_detection, default=0)
@@ -198,14 +199,17 @@ def judge_track(actions: list[str], ev: TrackEvidence) -> ActiveResult:
         (np.abs(np.nan_to_num(m.yaw - base.yaw)) >= L["moved_yaw_deg"])
         | (np.abs(np.nan_to_num(m.pitch - base.pitch)) >= L["moved_pitch_deg"])
     )
-    residuals = [planar_residual(ev.landmarks[ref], ev.landmarks[i]) for i in np.flatnonzero(moved)] if ref is not None else []
+    moved_idx = np.flatnonzero(moved)
+    change = np.abs(m.yaw - base.yaw) + np.abs(m.pitch - base.pitch)
+    peak = moved_idx[np.argsort(-np.nan_to_num(change[moved_idx]))][: int(L["peak_frames"])]
+    residuals = [planar_residual(ev.landmarks[ref], ev.landmarks[i]) for i in peak] if ref is not None else []
     residuals = [r for r in residuals if np.isfinite(r)]
-    meas["moved_frames"] = float(len(residuals))
+    meas["moved_frames"] = float(len(moved_idx))
     if len(residuals) < L["min_moved_frames"]:
         reasons.append("no_head_motion")
         checks["depth"] = 0.0
     else:
-        depth = float(np.percentile(residuals, 75))
+        depth = float(np.median(residuals))
         meas["planar_residual"] = round(depth, 4)
         checks["depth"] = _margin(depth, L["planar_residual"])
         if depth < L["planar_residual"]:

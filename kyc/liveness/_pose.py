@@ -29,16 +29,20 @@ __all__ = [
 RIGID_POINTS = np.array([*range(17, 27), *range(27, 36), 36, 39, 42, 45])
 
 # A generic head (millimetres, camera convention: x right, y down, z away from the
-# camera; the nose tip is the origin and nearest the camera), for solvePnP.
-POSE_POINTS = np.array([30, 8, 36, 45, 48, 54])
+# camera; the nose tip is the origin and nearest the camera), for solvePnP. Only points
+# that move with the skull: the chin and mouth move when the mouth opens, and would
+# read as a change of pose.
+POSE_POINTS = np.array([30, 27, 36, 39, 42, 45, 31, 35])
 POSE_MODEL_3D = np.array(
     [
-        (0.0, 0.0, 0.0),  # nose tip
-        (0.0, 330.0, 65.0),  # chin
-        (-225.0, -170.0, 135.0),  # outer corner of the eye on the image's left
-        (225.0, -170.0, 135.0),  # outer corner of the eye on the image's right
-        (-150.0, 150.0, 125.0),  # mouth corner, image left
-        (150.0, 150.0, 125.0),  # mouth corner, image right
+        (0.0, 0.0, 0.0),  # 30 nose tip
+        (0.0, -36.0, 20.0),  # 27 nasion (top of the nose bridge)
+        (-45.0, -34.0, 27.0),  # 36 outer corner of the eye on the image's left
+        (-13.0, -33.0, 22.0),  # 39 inner corner, image left
+        (13.0, -33.0, 22.0),  # 42 inner corner, image right
+        (45.0, -34.0, 27.0),  # 45 outer corner, image right
+        (-13.0, 2.0, 14.0),  # 31 nose wing, image left
+        (13.0, 2.0, 14.0),  # 35 nose wing, image right
     ],
     dtype=np.float64,
 )

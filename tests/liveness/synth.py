@@ -13,12 +13,15 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+# 68 landmarks of a real frontal face (deepface_tests/img10.jpg, found by dlib), centred, px.
+FRONTAL_68 = np.array([(-104, -49), (-102, -23), (-96, 3), (-91, 29), (-85, 55), (-72, 77), (-52, 96), (-27, 108), (2, 112), (30, 107), (57, 95), (79, 76), (93, 53), (100, 27), (105, 1), (110, -24), (112, -50), (-88, -78), (-74, -89), (-57, -92), (-39, -89), (-22, -82), (17, -82), (35, -90), (54, -93), (73, -89), (87, -79), (-2, -60), (-3, -43), (-4, -25), (-4, -8), (-20, 8), (-12, 10), (-3, 12), (6, 10), (14, 7), (-70, -55), (-58, -64), (-43, -63), (-31, -53), (-45, -48), (-60, -48), (29, -53), (41, -64), (57, -64), (69, -55), (58, -48), (43, -48), (-44, 44), (-28, 36), (-12, 31), (-2, 33), (10, 30), (27, 35), (43, 43), (28, 55), (11, 61), (-1, 62), (-13, 61), (-29, 55), (-37, 46), (-13, 44), (-2, 45), (10, 44), (36, 44), (10, 44), (-1, 46), (-13, 44)], dtype=np.float64)
+
 F = 640.0  # focal length, px
 CENTRE = (320.0, 240.0)
 SIZE = (640, 480)
 
 
-def head_model(frontal: np.ndarray) -> np.ndarray:
+def head_model(frontal: np.ndarray = FRONTAL_68) -> np.ndarray:
     """(68, 3) points in inter-ocular units, camera axes (x right, y down, z away)."""
     lm = frontal.astype(np.float64)
     eyes = 0.5 * (lm[36:42].mean(0) + lm[42:48].mean(0))
@@ -26,11 +29,11 @@ def head_model(frontal: np.ndarray) -> np.ndarray:
     xy = (lm - eyes) / d
     half = np.abs(xy[0:17, 0]).max()
     z = 0.9 * half * (1 - np.sqrt(np.clip(1 - (xy[:, 0] / (1.05 * half)) ** 2, 0, 1)))
-    z[27:31] -= np.array([0.1, 0.2, 0.3, 0.45])
-    z[31:36] -= np.array([0.2, 0.25, 0.3, 0.25, 0.2])
+    z[27:31] -= np.array([0.05, 0.12, 0.2, 0.3])
+    z[31:36] -= np.array([0.12, 0.15, 0.2, 0.15, 0.12])
     z[48:68] -= 0.2
     z[6:11] -= 0.15
-    z[36:48] += 0.1
+    z[36:48] += 0.05
     return np.column_stack([xy, z])
 
 
@@ -104,9 +107,78 @@ def tilted_photo_frames(photo: np.ndarray, poses: list[tuple[float, float]], see
     return frames
 
 
+def flat_points(model: np.ndarray, yaw: float = 0, pitch: float = 0) -> np.ndarray:
+    """The same landmarks printed on a flat card (depth removed), tilted and projected."""
+    flat = model.copy()
+    flat[:, 2] = 0.0
+    return pose_points(flat, yaw, pitch)
+
+
 def sweep(values: list[float], steps: int) -> list[float]:
     """Piecewise-linear path through ``values`` with ``steps`` frames per segment."""
     out: list[float] = []
     for a, b in zip(values[:-1], values[1:]):
         out += list(np.linspace(a, b, steps, endpoint=False))
     return out + [values[-1]]
+
+
+def performance(segments: list[tuple[str, int]], fps: float = 15.0) -> list[dict[str, float]]:
+    """Per-frame head states for a scripted performance.
+
+    Each segment is (what, frames): ``rest``, ``turn_left``, ``turn_right``, ``nod``,
+    ``blink`` or ``open_mouth``; a movement goes out and back within its frames.
+    """
+    states: list[dict[str, float]] = []
+    for what, n in segments:
+        ramp = np.sin(np.linspace(0, np.pi, n))  # 0 -> 1 -> 0
+        for r in ramp:
+            s = {"yaw": 0.0, "pitch": 0.0, "eyes_closed": 0.0, "mouth_open": 0.0}
+            if what == "turn_left":
+                s["yaw"] = 30.0 * r
+            elif what == "turn_right":
+                s["yaw"] = -30.0 * r
+            elif what == "nod":
+                s["pitch"] = 16.0 * r
+            elif what == "blink":
+                s["eyes_closed"] = 0.85 * r
+            elif what == "open_mouth":
+                s["mouth_open"] = 0.55 * r
+            states.append(s)
+    return states
+
+
+def landmark_track(states: list[dict[str, float]], fps: float = 15.0, noise_px: float = 0.4, seed: int = 0, flat: bool = False):
+    """(t, landmarks) for the states, with landmark jitter like a real tracker's."""
+    rng = np.random.default_rng(seed)
+    model = head_model()
+    if flat:
+        model[:, 2] = 0.0
+    lms = []
+    for s in states:
+        p = pose_points(model, s["yaw"], s["pitch"], 0.0, s["eyes_closed"], s["mouth_open"])
+        lms.append((p + rng.normal(0, noise_px, p.shape)).astype(np.float32))
+    t = np.arange(len(states)) / fps
+    return t, lms
+
+
+def evidence_from(t, landmarks, *, mirrored: bool = False, **override):
+    """A TrackEvidence as a clean, continuous capture of one face would give."""
+    from kyc.liveness._active import TrackEvidence
+    from kyc.liveness._tracking import measurements_from_landmarks
+
+    n = len(landmarks)
+    centres = np.array([lm.mean(0) if lm is not None else (np.nan, np.nan) for lm in landmarks])
+    widths = np.array([np.ptp(lm[:, 0]) if lm is not None else np.nan for lm in landmarks])
+    fields = dict(
+        measurements=measurements_from_landmarks(np.asarray(t), landmarks, SIZE, mirrored=mirrored),
+        landmarks=list(landmarks),
+        face_centres=centres,
+        face_widths=widths,
+        faces_on_detection=[1] * ((n + 4) // 5),
+        frame_change=np.full(n, 3.0),
+        histogram_change=np.full(n, 0.01),
+        descriptor_distances=[0.25, 0.3, 0.28],
+        sharpness=np.full(n, 120.0),
+    )
+    fields.update(override)
+    return TrackEvidence(**fields)
