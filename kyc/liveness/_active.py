@@ -22,7 +22,7 @@ from kyc.liveness._actions import ActionEvidence, Measurements, baseline_of, mat
 from kyc.liveness._identity import SAME_FACE_DISTANCE, descriptor_distance, face_descriptor
 from kyc.liveness._pose import inter_ocular, planar_residual
 from kyc.liveness._session import LivenessSession
-from kyc.liveness._tracking import FaceTrack, track_faces
+from kyc.liveness._tracking import FaceTrack, texture_residual, track_faces
 from kyc.liveness._video import MIN_FRAMES, Frame
 
 __all__ = ["ActiveResult", "TrackEvidence", "evaluate_session", "judge_track", "ACTIVE_MODEL", "LIMITS"]
@@ -47,7 +47,8 @@ LIMITS = {
     "moved_pitch_deg": 7.0,
     "min_moved_frames": 2,
     "peak_frames": 5,  # the 3-D check looks at this many most-turned frames (median)
-    "planar_residual": 0.032,  # inter-ocular distances; a flat face moved in 3-D is fitted better than this
+    "planar_residual": 0.032,  # landmarks: inter-ocular distances; a flat face moved in 3-D is fitted better
+    "texture_residual": 0.035,  # face texture followed by optical flow, same units and rule
     "same_face_distance": SAME_FACE_DISTANCE,
     "identity_samples": 4,
 }
@@ -66,6 +67,7 @@ class TrackEvidence:
     histogram_change: np.ndarray
     descriptor_distances: list[float]  # to the best frame's descriptor
     sharpness: np.ndarray
+    texture_residuals: np.ndarray | None = None  # per frame, inter-ocular units (None: no images)
 
 
 @dataclass
@@ -211,8 +213,17 @@ def judge_track(actions: list[str], ev: TrackEvidence) -> ActiveResult:
     else:
         depth = float(np.median(residuals))
         meas["planar_residual"] = round(depth, 4)
-        checks["depth"] = _margin(depth, L["planar_residual"])
-        if depth < L["planar_residual"]:
+        margin = _margin(depth, L["planar_residual"])
+        planar = depth < L["planar_residual"]
+        if ev.texture_residuals is not None:
+            tex = ev.texture_residuals[peak]
+            tex = tex[np.isfinite(tex)]
+            tex_depth = float(np.median(tex)) if tex.size >= L["min_moved_frames"] else float("nan")
+            meas["texture_residual"] = round(tex_depth, 4) if np.isfinite(tex_depth) else -1.0
+            margin = min(margin, _margin(tex_depth, L["texture_residual"]))
+            planar = planar or not (tex_depth >= L["texture_residual"])
+        checks["depth"] = margin
+        if planar:
             reasons.append("planar_motion")
 
     # -- one face throughout
@@ -259,6 +270,7 @@ def _evidence_from_track(track: FaceTrack, frames: list[Frame], settings: Settin
         histogram_change=track.histogram_change,
         descriptor_distances=[],
         sharpness=track.sharpness,
+        texture_residuals=np.array([texture_residual(track, i) for i in range(n)]),
     )
     # Identity: descriptors of a few frames spread over the track vs the best frame.
     base = baseline_of(track.measurements)

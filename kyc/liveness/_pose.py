@@ -82,7 +82,17 @@ def head_pose(lm: np.ndarray, image_size: tuple[int, int]) -> tuple[float, float
     w, h = image_size
     cam = np.array([[w, 0, w / 2.0], [0, w, h / 2.0], [0, 0, 1]], dtype=np.float64)
     img_pts = lm[POSE_POINTS].astype(np.float64)
-    ok, rvec, _tvec = cv2.solvePnP(POSE_MODEL_3D, img_pts, cam, None, flags=cv2.SOLVEPNP_SQPNP)
+    # Start from a frontal head at the distance its eye spacing implies and refine
+    # (Levenberg-Marquardt): a global solver may jump to the mirror solution that a
+    # nearly flat set of points allows, which would read as a sudden turn.
+    iod_px = max(inter_ocular(lm), 1.0)
+    tz = w * 62.0 / iod_px  # mm, for about 62 mm between the eye centres
+    nose = img_pts[0]
+    rvec0 = np.zeros((3, 1))
+    tvec0 = np.array([[(nose[0] - w / 2.0) * tz / w], [(nose[1] - h / 2.0) * tz / w], [tz]])
+    ok, rvec, _tvec = cv2.solvePnP(
+        POSE_MODEL_3D, img_pts, cam, None, rvec0, tvec0, useExtrinsicGuess=True, flags=cv2.SOLVEPNP_ITERATIVE
+    )
     if not ok:
         return float("nan"), float("nan"), float("nan")
     rot, _ = cv2.Rodrigues(rvec)

@@ -182,3 +182,54 @@ def evidence_from(t, landmarks, *, mirrored: bool = False, **override):
     )
     fields.update(override)
     return TrackEvidence(**fields)
+
+
+def relief_frames(photo: np.ndarray, landmarks: np.ndarray, yaws: list[float], seed: int = 0) -> list[np.ndarray]:
+    """Frames of a photo given a rough 3-D relief (an ellipsoidal head and a nose
+    ridge) and turned about a vertical axis by each yaw (degrees, > 0 = toward the
+    image's right). A stand-in for a real head turning, for the 3-D checks only: it
+    cannot blink, and its far side is stretched rather than hidden.
+
+    Each output pixel is mapped back to the photo by a few fixed-point steps of the
+    analytic surface (fast, no triangulation).
+    """
+    rng = np.random.default_rng(seed)
+    h, w = photo.shape[:2]
+    lm = landmarks.astype(np.float64)
+    iod = np.linalg.norm(lm[36:42].mean(0) - lm[42:48].mean(0))
+    cx, cy = lm[:17, 0].mean(), lm[:, 1].mean()
+    a = 0.6 * np.ptp(lm[:17, 0])
+    b = 1.45 * a
+    depth = 1.2 * a
+    nose = lm[27:31]
+    f = float(w)
+    dist = 6.0 * a  # camera to the face's front, px units
+    pivot = dist + 0.9 * a
+
+    def relief(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        inside = 1 - ((x - cx) / a) ** 2 - ((y - cy) / b) ** 2
+        z = np.where(inside > 0, depth * (1 - np.sqrt(np.clip(inside, 0, 1))), depth)
+        for k, (nx, ny) in enumerate(nose):
+            z = z - 0.12 * iod * (k + 1) * np.exp(-((x - nx) ** 2 + (y - ny) ** 2) / (2 * (0.22 * iod) ** 2))
+        return z
+
+    def project(x: np.ndarray, y: np.ndarray, t: float) -> tuple[np.ndarray, np.ndarray]:
+        zc = relief(x, y) + dist
+        X, Y = (x - w / 2) * zc / f, (y - h / 2) * zc / f
+        px = (cx - w / 2) * pivot / f
+        xr = (X - px) * np.cos(t) - (zc - pivot) * np.sin(t) + px
+        zr = (X - px) * np.sin(t) + (zc - pivot) * np.cos(t) + pivot
+        return f * xr / zr + w / 2, f * Y / zr + h / 2
+
+    vv, uu = np.mgrid[0:h, 0:w].astype(np.float64)
+    frames = []
+    for yaw in yaws:
+        t = np.radians(yaw)
+        x, y = uu.copy(), vv.copy()
+        for _ in range(8):
+            pu, pv = project(x, y, t)
+            x += uu - pu
+            y += vv - pv
+        img = cv2.remap(photo, x.astype(np.float32), y.astype(np.float32), cv2.INTER_LINEAR, borderValue=(118, 118, 118))
+        frames.append(np.clip(img + rng.normal(0, 2.0, img.shape), 0, 255).astype(np.uint8))
+    return frames
