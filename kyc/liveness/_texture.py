@@ -87,7 +87,7 @@ def scalar_signals(crop: np.ndarray) -> dict[str, float]:
         "blur_laplacian_log_var": float(np.log1p(lap.var())),  # log of grey-level^2
         "gradient_log_mean": float(np.log1p(np.hypot(gx, gy).mean())),  # log grey-levels/px
         "high_freq_energy": float(bands[4:].sum()),  # share of spectral energy above half Nyquist
-        "moire_peak_ratio": float(np.log(moire)),  # log(max / median) of high-frequency magnitude
+        "moire_peak_ratio": float(np.log(moire + 1e-6)),  # log(max / median) of high-frequency magnitude
         "specular_fraction": float(((v > 0.92) & (s < 0.25)).mean()),  # share of bright, unsaturated pixels
         "saturation_mean": float(s.mean()),  # 0..1
         "saturation_std": float(s.std()),  # 0..1

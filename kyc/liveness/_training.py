@@ -42,7 +42,8 @@ def load_labelled_set(root: Path) -> LabelledSet:
     The crops are already tight faces; when the detector still finds none, the whole
     image is used as the face crop (counted in ``no_face``).
     """
-    rows = list(csv.DictReader((root / "labels.csv").open()))
+    with (root / "labels.csv").open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
     feats, live, types, subjects, files = [], [], [], [], []
     no_face = 0
     for r in rows:
