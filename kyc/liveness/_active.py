@@ -50,7 +50,10 @@ LIMITS = {
     "planar_residual": 0.032,  # landmarks: inter-ocular distances; a flat face moved in 3-D is fitted better
     "texture_residual": 0.035,  # face texture followed by optical flow, same units and rule
     "same_face_distance": SAME_FACE_DISTANCE,
-    "identity_samples": 4,
+    "identity_samples": 5,
+    "identity_max_yaw_deg": 15.0,  # beyond this from the resting pose a frame counts as turned
+    "identity_max_pitch_deg": 10.0,
+    "same_face_distance_turned": 0.7,
 }
 
 
@@ -275,6 +278,11 @@ def _evidence_from_track(track: FaceTrack, frames: list[Frame], settings: Settin
     # Identity: descriptors of a few frames spread over the track vs the best frame.
     base = baseline_of(track.measurements)
     best = _best_frame(ev, base.yaw, base.pitch, base.ear)
+    # Frames spread over the whole capture are compared with the best one. Away from
+    # the resting pose the same person's descriptor drifts (about 0.6 at 30 degrees of
+    # yaw), so turned frames get a looser limit; a different person is usually far
+    # beyond both.
+    m = track.measurements
     have = [i for i, lm in enumerate(track.landmarks) if lm is not None]
     if best is not None and have:
         k = int(LIMITS["identity_samples"])
@@ -284,7 +292,10 @@ def _evidence_from_track(track: FaceTrack, frames: list[Frame], settings: Settin
         for i in picks:
             d = face_descriptor(frames[i].image, track.landmarks[i], settings)
             track.descriptors[i] = d
-            ev.descriptor_distances.append(descriptor_distance(ref, d))
+            turned = abs(m.yaw[i] - base.yaw) > LIMITS["identity_max_yaw_deg"] or abs(m.pitch[i] - base.pitch) > LIMITS["identity_max_pitch_deg"]
+            limit = LIMITS["same_face_distance_turned"] if turned else LIMITS["same_face_distance"]
+            # expressed against the frontal limit, so one comparison rule holds for all
+            ev.descriptor_distances.append(descriptor_distance(ref, d) * LIMITS["same_face_distance"] / limit)
     return ev
 
 

@@ -71,12 +71,19 @@ def test_check_passive_errors(face_photos, shared_data):
     assert exc.value.code == "face_multiple"
 
 
-@pytest.mark.models
-def test_classifier_separates_subjects_it_never_saw(nuaa):
-    """Train on six NUAA subjects, score the other two: far better than chance."""
-    from kyc.liveness._training import load_labelled_set, train_passive_model
+@pytest.fixture(scope="module")
+def nuaa_set(nuaa):
+    from kyc.liveness._training import load_labelled_set
 
-    data = load_labelled_set(nuaa)
+    return load_labelled_set(nuaa)
+
+
+@pytest.mark.models
+def test_classifier_separates_subjects_it_never_saw(nuaa_set):
+    """Train on six NUAA subjects, score the other two: far better than chance."""
+    from kyc.liveness._training import train_passive_model
+
+    data = nuaa_set
     train = ["0001", "0002", "0003", "0004", "0005", "0006"]
     model = train_passive_model(data, subjects=train)
     held = ~np.isin(data.subjects, train)
@@ -88,11 +95,11 @@ def test_classifier_separates_subjects_it_never_saw(nuaa):
 
 
 @pytest.mark.models
-def test_training_reproduces_the_committed_weights(nuaa):
-    from kyc.liveness._training import load_labelled_set, train_passive_model
+def test_training_reproduces_the_committed_weights(nuaa_set):
+    from kyc.liveness._training import train_passive_model
 
     doc = json.loads((PROJECT_ROOT / "models" / "weights" / "liveness_passive_lr.json").read_text())
-    model = train_passive_model(load_labelled_set(nuaa))
+    model = train_passive_model(nuaa_set)
     assert np.allclose(model.coef, doc["coef"], atol=1e-6) and model.threshold == pytest.approx(doc["threshold"], abs=1e-6)
 
 
