@@ -48,18 +48,17 @@ class FaceBox:
 
 
 _lock = threading.Lock()
-_detector = None
+_local = threading.local()  # one HOG detector per thread: cheap, and no shared scratch state
 _predictors: dict[str, object] = {}
 
 
 def _get_detector():
-    global _detector
-    import dlib
+    det = getattr(_local, "detector", None)
+    if det is None:
+        import dlib
 
-    with _lock:
-        if _detector is None:
-            _detector = dlib.get_frontal_face_detector()
-        return _detector
+        det = _local.detector = dlib.get_frontal_face_detector()
+    return det
 
 
 def _get_predictor(settings: Settings | None = None):

@@ -21,6 +21,7 @@ DESCRIPTOR_MODEL = "dlib-resnet"
 SAME_FACE_DISTANCE = 0.6
 
 _lock = threading.Lock()
+_run_lock = threading.Lock()  # a dlib dnn network keeps its activations: one caller at a time
 _encoders: dict[str, object] = {}
 
 
@@ -45,7 +46,9 @@ def face_descriptor(image: np.ndarray, landmarks: np.ndarray, settings: Settings
     x1, y1 = np.ceil(landmarks.max(axis=0)).astype(int)
     shape = dlib.full_object_detection(dlib.rectangle(int(x0), int(y0), int(x1), int(y1)), pts)
     rgb = np.ascontiguousarray(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
-    return np.asarray(_encoder(settings).compute_face_descriptor(rgb, shape), dtype=np.float32)
+    encoder = _encoder(settings)
+    with _run_lock:
+        return np.asarray(encoder.compute_face_descriptor(rgb, shape), dtype=np.float32)
 
 
 def descriptor_distance(a: np.ndarray, b: np.ndarray) -> float:

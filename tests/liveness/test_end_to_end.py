@@ -131,3 +131,16 @@ def test_a_head_shaped_relief_turning_passes_the_3d_check(face_photos):
     assert result.live, result.reasons
     backward = evaluate_session(["turn_right", "turn_left"], frames)
     assert not backward.live and backward.reasons == ["action_order:turn_left"]
+
+
+def test_sessions_in_parallel_threads_agree(face_photos):
+    """The service decides sessions in a thread pool; shared dlib models must not mix them up."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    frames = frames_of(turn_sweep(face_photos["img17.jpg"]))
+    alone = evaluate_session(["turn_left", "turn_right"], frames)
+    with ThreadPoolExecutor(3) as pool:
+        results = list(pool.map(lambda _: evaluate_session(["turn_left", "turn_right"], frames), range(3)))
+    for r in results:
+        assert r.reasons == alone.reasons and r.measurements["planar_residual"] == alone.measurements["planar_residual"]
+        assert r.measurements["max_descriptor_distance"] == pytest.approx(alone.measurements["max_descriptor_distance"], abs=1e-4)
