@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     webhook_backoff_s: float = Field(default=2.0, gt=0)  # first retry delay; doubles each attempt
     webhook_poll_s: float = Field(default=5.0, gt=0)  # how often the dispatcher looks for due deliveries
 
+    # --- liveness (issue 4) ---
+    liveness_max_video_bytes: int = Field(default=40 * 1024 * 1024, ge=1024)
+    liveness_session_ttl_s: float = Field(default=120.0, ge=10.0, le=3600.0)
+
     @property
     def resolved_models_dir(self) -> Path:
         return self.models_dir or self.data_dir / "models"

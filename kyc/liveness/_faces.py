@@ -1,0 +1,142 @@
+"""Minimal face finding and 68-point landmarks with dlib, for liveness only.
+
+Liveness needs a face box and 68 landmarks (iBUG 300-W order: jaw 0-16, brows 17-26,
+nose 27-35, eyes 36-47, mouth 48-67), fast. dlib's frontal HOG detector runs on a
+downscaled copy; the shape predictor runs on the full-resolution grey image.
+Coordinates are always (x, y) in pixels of the image passed in.
+
+This lives here rather than in ``kyc.biometrics`` only because both were built in
+parallel; :func:`find_faces` and :func:`face_landmarks` are the seam to swap.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from kyc.config import Settings, get_settings
+from kyc.errors import error
+from kyc.model_registry import verify_model
+
+__all__ = ["FaceBox", "find_faces", "find_one_face", "face_landmarks", "to_gray", "LANDMARKS_MODEL"]
+
+LANDMARKS_MODEL = "dlib-landmarks68"
+DETECT_MAX_SIDE = 320  # px: HOG detection on a copy no larger than this (faces >= ~40 px there)
+SECOND_FACE_RATIO = 0.5  # another face at least half as tall as the largest counts as "several"
+
+
+@dataclass(frozen=True)
+class FaceBox:
+    """A face rectangle in image pixels, half-open: ``x0 <= x < x1``."""
+
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+    score: float = 0.0
+
+    @property
+    def width(self) -> int:
+        return self.x1 - self.x0
+
+    @property
+    def height(self) -> int:
+        return self.y1 - self.y0
+
+
+_lock = threading.Lock()
+_local = threading.local()  # one HOG detector per thread: cheap, and no shared scratch state
+_predictors: dict[str, object] = {}
+
+
+def _get_detector():
+    det = getattr(_local, "detector", None)
+    if det is None:
+        import dlib
+
+        det = _local.detector = dlib.get_frontal_face_detector()
+    return det
+
+
+def _get_predictor(settings: Settings | None = None):
+    import dlib
+
+    path = str(verify_model(LANDMARKS_MODEL, settings or get_settings()))
+    with _lock:
+        pred = _predictors.get(path)
+        if pred is None:
+            pred = dlib.shape_predictor(path)
+            _predictors[path] = pred
+        return pred
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    if image.ndim == 2:
+        return image
+    return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+
+
+def find_faces(image: np.ndarray, *, max_side: int = DETECT_MAX_SIDE, pad_retry: bool = True) -> list[FaceBox]:
+    """Faces in a BGR (or grey) image, largest first.
+
+    Detection runs on a copy whose longer side is at most ``max_side`` (upsampled
+    once when the image is small). Tight face crops (forehead or chin cut off) defeat
+    the HOG detector, so when nothing is found the image is padded by a quarter of its
+    size with replicated edges and tried again.
+    """
+    gray = to_gray(image)
+    h, w = gray.shape[:2]
+    scale = min(1.0, max_side / max(h, w))
+    small = gray if scale == 1.0 else cv2.resize(gray, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+    upsample = 1 if max(small.shape) < 200 else 0
+    boxes = _detect(small, upsample, scale, 0, 0)
+    if not boxes and pad_retry:
+        pad = max(small.shape) // 4
+        padded = cv2.copyMakeBorder(small, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+        boxes = _detect(padded, upsample, scale, pad, pad)
+    clipped = [
+        FaceBox(max(0, b.x0), max(0, b.y0), min(w, b.x1), min(h, b.y1), b.score) for b in boxes
+    ]
+    clipped = [b for b in clipped if b.width > 4 and b.height > 4]
+    return sorted(clipped, key=lambda b: b.width * b.height, reverse=True)
+
+
+def _detect(small: np.ndarray, upsample: int, scale: float, ox: int, oy: int) -> list[FaceBox]:
+    det = _get_detector()
+    rects, scores, _ = det.run(small, upsample, 0.0)
+    out = []
+    for r, s in zip(rects, scores):
+        out.append(
+            FaceBox(
+                round((r.left() - ox) / scale),
+                round((r.top() - oy) / scale),
+                round((r.right() + 1 - ox) / scale),
+                round((r.bottom() + 1 - oy) / scale),
+                float(s),
+            )
+        )
+    return out
+
+
+def find_one_face(image: np.ndarray, **kwargs) -> FaceBox:
+    """The one face of a selfie: ``face_not_found`` or ``face_multiple`` otherwise."""
+    faces = find_faces(image, **kwargs)
+    if not faces:
+        raise error("face_not_found")
+    big = faces[0]
+    others = [f for f in faces[1:] if f.height >= SECOND_FACE_RATIO * big.height]
+    if others:
+        raise error("face_multiple", faces=1 + len(others))
+    return big
+
+
+def face_landmarks(gray: np.ndarray, box: FaceBox, settings: Settings | None = None) -> np.ndarray:
+    """68 landmarks ``(68, 2)`` float32, (x, y) pixels, for a face box in a grey image."""
+    import dlib
+
+    pred = _get_predictor(settings)
+    shape = pred(gray, dlib.rectangle(int(box.x0), int(box.y0), int(box.x1) - 1, int(box.y1) - 1))
+    return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)
