@@ -51,31 +51,40 @@ def embed_images(root: Path, files: list[str], cache: Path, settings: Settings |
         out[f"emb_{m}"] = np.zeros((n, 2, embedders[m].dim), np.float32)
         out[f"ms_{m}"] = np.zeros(n, np.float32)
     for i, f in enumerate(tqdm(files, desc=f"embed {cache.stem}", unit="img", mininterval=5)):
-        t0 = time.perf_counter()
-        img = read_image(root / f)
-        t1 = time.perf_counter()
-        out["ms_decode"][i] = (t1 - t0) * 1000
-        if img is None:
-            continue
-        faces = detect_faces(img, settings)
-        t2 = time.perf_counter()
-        out["ms_detect"][i] = (t2 - t1) * 1000
-        out["n_faces"][i] = len(faces)
-        if not faces:
-            continue
-        face = faces[0]
-        out["found"][i] = True
-        out["landmarks"][i] = face.landmarks5
-        out["box"][i] = face.box
-        out["det_score"][i] = face.score
-        out["detector"][i] = face.detector
-        rgb = np.ascontiguousarray(img[:, :, ::-1])
-        for m, emb in embedders.items():
-            t3 = time.perf_counter()
-            out[f"emb_{m}"][i] = emb.embed_views(rgb, face)
-            out[f"ms_{m}"][i] = (time.perf_counter() - t3) * 1000
+        embed_row(out, i, root / f, embedders, settings)
+    save(out, cache)
+    return out
+
+
+def save(out: dict[str, np.ndarray], cache: Path) -> None:
     cache.parent.mkdir(parents=True, exist_ok=True)
     tmp = cache.with_suffix(".part.npz")
     np.savez_compressed(tmp, **out)
     tmp.replace(cache)
-    return out
+
+
+def embed_row(out: dict[str, np.ndarray], i: int, path: Path, embedders: dict, settings: Settings | None) -> None:
+    """Fill row ``i`` of ``out`` for one image: detection, landmarks, embeddings, timings."""
+    t0 = time.perf_counter()
+    img = read_image(path)
+    t1 = time.perf_counter()
+    out["ms_decode"][i] = (t1 - t0) * 1000
+    if img is None:
+        return
+    faces = detect_faces(img, settings)
+    t2 = time.perf_counter()
+    out["ms_detect"][i] = (t2 - t1) * 1000
+    out["n_faces"][i] = len(faces)
+    out["found"][i] = bool(faces)
+    if not faces:
+        return
+    face = faces[0]
+    out["landmarks"][i] = face.landmarks5
+    out["box"][i] = face.box
+    out["det_score"][i] = face.score
+    out["detector"][i] = face.detector
+    rgb = np.ascontiguousarray(img[:, :, ::-1])
+    for m, emb in embedders.items():
+        t3 = time.perf_counter()
+        out[f"emb_{m}"][i] = emb.embed_views(rgb, face)
+        out[f"ms_{m}"][i] = (time.perf_counter() - t3) * 1000

@@ -20,6 +20,7 @@ __all__ = ["detect_faces", "DETECT_MAX_SIDE", "PAD_FRACTION"]
 DETECT_MAX_SIDE = 640  # px: longest side of the padded image the detector sees
 PAD_FRACTION = 0.2  # border added on each side, as a fraction of the image's side
 MIN_FACE_FRACTION = 0.1  # smallest face searched, as a fraction of the shorter side
+_ATTEMPTS = ((cv2.BORDER_CONSTANT, (0.6, 0.7, 0.7)), (cv2.BORDER_REPLICATE, (0.5, 0.6, 0.6)))
 
 
 def _to_rgb(image: np.ndarray) -> np.ndarray:
@@ -67,14 +68,19 @@ def detect_faces(image: np.ndarray, settings: Settings | None = None) -> list[Fa
     rgb = _to_rgb(image)
     h, w = rgb.shape[:2]
     pad = int(round(PAD_FRACTION * max(h, w)))
-    padded = cv2.copyMakeBorder(rgb, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(0, 0, 0))
-    scale = min(1.0, DETECT_MAX_SIDE / max(padded.shape[:2]))
-    work = padded if scale == 1.0 else cv2.resize(padded, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    scale = min(1.0, DETECT_MAX_SIDE / (max(h, w) + 2 * pad))
     min_face = max(20.0, MIN_FACE_FRACTION * min(h, w) * scale)
-    boxes, points = detect_mtcnn(work, MtcnnParams(min_face_px=min_face), settings)
-    found: list[tuple[np.ndarray, np.ndarray, float, str]] = [
-        (b[:4], p, float(b[4]), "mtcnn") for b, p in zip(boxes, points, strict=True)
-    ]
+    found: list[tuple[np.ndarray, np.ndarray, float, str]] = []
+    # A black border first; when that finds nothing, a replicated border (a tight crop's
+    # edge then continues into the border, which MTCNN sometimes needs) with looser
+    # stage thresholds; then dlib's HOG detector.
+    for border, thresholds in _ATTEMPTS:
+        padded = cv2.copyMakeBorder(rgb, pad, pad, pad, pad, border, value=(0, 0, 0))
+        work = padded if scale == 1.0 else cv2.resize(padded, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        boxes, points = detect_mtcnn(work, MtcnnParams(min_face_px=min_face, thresholds=thresholds), settings)
+        found = [(b[:4], p, float(b[4]), "mtcnn") for b, p in zip(boxes, points, strict=True)]
+        if found:
+            break
     if not found:
         found = [(b, p, sc, "dlib-hog") for b, p, sc in _hog_faces(work)]
     faces = []
