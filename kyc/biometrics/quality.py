@@ -97,6 +97,15 @@ def _eye_aspect(p: np.ndarray) -> float:
     return float(v / h) if h > 0 else 0.0
 
 
+def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    """Intersection over union of two (x, y, w, h) boxes: the same face found twice is ~1."""
+    w = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    h = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    inter = w * h
+    union = a[2] * a[3] + b[2] * b[3] - inter
+    return inter / union if union > 0 else 0.0
+
+
 def _pose(lm: np.ndarray) -> tuple[float, float, float]:
     """(yaw, pitch, roll) in approximate degrees from 5 landmarks."""
     le, re, nose, lmo, rmo = lm
@@ -182,7 +191,7 @@ def assess_quality(
             from kyc.biometrics.detection import detect_faces
 
             faces = detect_faces(image, settings)
-        others = [f for f in faces if f is not face and f.area >= policy.other_face_area * face.area]
+        others = [f for f in faces if _iou(f.box, face.box) < 0.5 and f.area >= policy.other_face_area * face.area]
         m["other_faces"] = float(len(others))
         if others:
             reasons.append("multiple_faces")

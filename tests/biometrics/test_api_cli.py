@@ -59,7 +59,7 @@ def test_cli_compare_and_score_pairs(faces_dir, tmp_path):
     scores = tmp_path / "scores.csv"
     r = runner.invoke(cli_app, ["face", "score-pairs", str(pairs), "--root", str(root), "--out", str(scores)])
     assert r.exit_code == 0, r.output
-    rows = list(csv.DictReader(scores.open()))
+    rows = list(csv.DictReader(scores.read_text().splitlines()))
     assert [row["label"] for row in rows] == ["1", "0", "0"]
     assert float(rows[0]["similarity"]) > float(rows[1]["similarity"])
     assert rows[0]["error"] == "" and rows[2]["error"] and rows[2]["similarity"] == ""
