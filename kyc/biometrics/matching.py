@@ -80,6 +80,8 @@ def compare_templates(a: Template, b: Template, operating_point: str = "fmr_1e-3
     ids = tuple(v.split("@", 1)[0] for v, _ in a.components)
     if ids != matcher.components:
         raise error("template_invalid", "The template's components do not match its model's calibration.")
+    if any(ea.shape != eb.shape for (_, ea), (_, eb) in zip(a.components, b.components, strict=True)):
+        raise error("template_invalid")
     cos = np.array([float(np.dot(ea, eb)) for (_, ea), (_, eb) in zip(a.components, b.components, strict=True)])
     sim = float(matcher.similarity(cos))
     threshold = matcher.thresholds[operating_point]

@@ -94,6 +94,8 @@ def test_id_portrait_matches_its_selfie(faces_dir):
     p = extract_template(portrait, "id_portrait")
     assert compare_templates(p, extract_template(selfie, "selfie")).match
     assert not compare_templates(p, extract_template(other, "selfie")).match
+    card = decode_image((base / "set_1_doc_front.png").read_bytes())  # the whole card photo: its portrait is the face
+    assert compare_templates(extract_template(card, "id_portrait"), extract_template(selfie, "selfie")).match
 
 
 def test_converted_mobilefacenet_equals_the_tflite_model():
