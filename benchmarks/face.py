@@ -1,0 +1,613 @@
+"""``kyc bench face``: accuracy, FNMR at fixed FMR, and speed of face matching.
+
+Data (``../shared/data/faces``): LFW View-2 pairs (5 identity-disjoint folds),
+deepface's test photos (listed pairs), and the mock KYC sets (ID portrait vs selfie).
+
+LFW protocol: for each fold k, everything calibrated (fusion weights, thresholds at
+FMR 1e-2/1e-3/1e-4, the best-accuracy threshold) comes from the other four folds and is
+applied to fold k. Genuine comparisons are fold k's listed same-person pairs; impostor
+comparisons are **every** cross-identity pair of fold k's images (~250,000 per fold),
+since the listed different-person pairs are far too few for FMR 1e-3. An image without a
+detected face fails its comparisons (similarity 0). Figures are pooled over the 5 folds.
+
+Embeddings are cached under ``var/face-bench/`` (first run: ~10 min per 1,000 images on
+2 busy cores), so reruns take seconds. Writes ``reports/face/``: report.md,
+report.json, roc.png, det.png. ``--write-calibration`` also writes
+``kyc/biometrics/calibration.json`` (fitted on all LFW folds) used by ``compare_templates``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.face_cache import CACHE_VERSION, embed_images
+from kyc.config import PROJECT_ROOT, get_settings
+
+DATA = (PROJECT_ROOT.parent / "shared" / "data" / "faces").resolve()
+FMRS = (1e-2, 1e-3, 1e-4)
+OP_NAMES = {1e-2: "fmr_1e-2", 1e-3: "fmr_1e-3", 1e-4: "fmr_1e-4"}
+
+
+# ----------------------------------------------------------------------------- scoring
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def _views(cache: dict[str, np.ndarray], model: str, flip: bool) -> np.ndarray:
+    v = cache[f"emb_{model}"]
+    e = v[:, 0] + v[:, 1] if flip else v[:, 0]
+    n = np.linalg.norm(e, axis=1, keepdims=True)
+    return (e / np.maximum(n, 1e-10)).astype(np.float32)
+
+
+class Features:
+    """Cosine similarities of each scorer's components for given image index pairs."""
+
+    def __init__(self, cache: dict[str, np.ndarray]):
+        self.found = cache["found"]
+        self.emb = {
+            "dlib": _views(cache, "dlib", True),
+            "dlib_noflip": _views(cache, "dlib", False),
+            "mobilefacenet": _views(cache, "mobilefacenet", True),
+            "mobilefacenet_noflip": _views(cache, "mobilefacenet", False),
+        }
+
+    def cos(self, comp: str, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        e = self.emb[comp]
+        return np.einsum("ij,ij->i", e[i], e[j])
+
+    def cos_block(self, comp: str, idx: np.ndarray) -> np.ndarray:
+        e = self.emb[comp][idx]
+        return e @ e.T
+
+
+SCORERS = {
+    # name: (components, fusion)
+    "dlib": (("dlib",), "lr"),
+    "dlib_noflip": (("dlib_noflip",), "lr"),
+    "mobilefacenet": (("mobilefacenet",), "lr"),
+    "mobilefacenet_noflip": (("mobilefacenet_noflip",), "lr"),
+    "fused_zsum": (("dlib", "mobilefacenet"), "zsum"),
+    "fused": (("dlib", "mobilefacenet"), "lr"),
+}
+MATCHERS = {"dlib": "dlib", "mobilefacenet": "mobilefacenet", "fused": "fused"}  # scorer -> deployed model
+
+
+def fit_fusion(x_gen: np.ndarray, x_imp: np.ndarray, how: str) -> tuple[np.ndarray, float]:
+    """Weights and bias mapping cosine features to a logit (the similarity's)."""
+    if how == "zsum":
+        mu, sd = x_imp.mean(0), x_imp.std(0)
+        w = 1.0 / sd
+        return w, float(-(mu / sd).sum())
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.vstack([x_gen, x_imp])
+    y = np.r_[np.ones(len(x_gen)), np.zeros(len(x_imp))]
+    lr = LogisticRegression(C=10.0, class_weight="balanced", max_iter=1000)
+    lr.fit(x, y)
+    return lr.coef_[0].astype(float), float(lr.intercept_[0])
+
+
+def threshold_at(imp: np.ndarray, fmr: float) -> float:
+    """The smallest threshold whose empirical FMR on ``imp`` is at most ``fmr``."""
+    s = np.sort(imp)[::-1]
+    k = int(np.floor(fmr * len(s)))
+    if k >= len(s):
+        return float(s[-1])
+    return float(np.nextafter(s[k], np.inf)) if k < len(s) else float(s[-1])
+
+
+def best_acc_threshold(gen: np.ndarray, imp: np.ndarray) -> float:
+    cand = np.unique(np.r_[gen, imp])
+    if len(cand) > 4000:
+        cand = np.quantile(cand, np.linspace(0, 1, 4000))
+    acc = [(np.sum(gen >= t) + np.sum(imp < t)) / (len(gen) + len(imp)) for t in cand]
+    return float(cand[int(np.argmax(acc))])
+
+
+# ----------------------------------------------------------------------------- LFW
+
+
+def lfw_protocol(cache, rows, files, identities, sample_train_imp: int, rng) -> dict:
+    feats = Features(cache)
+    index = {f: i for i, f in enumerate(files)}
+    folds = sorted({int(r["fold"]) for r in rows})
+    pairs = {
+        k: (
+            np.array([[index[r["img_a"]], index[r["img_b"]]] for r in rows if int(r["fold"]) == k]),
+            np.array([int(r["same_person"]) for r in rows if int(r["fold"]) == k]),
+        )
+        for k in folds
+    }
+    images_of = {k: np.unique(pairs[k][0].ravel()) for k in folds}
+    ident = np.array(identities)
+
+    def imp_pairs(k: int) -> tuple[np.ndarray, np.ndarray]:
+        idx = images_of[k]
+        iu, ju = np.triu_indices(len(idx), 1)
+        diff = ident[idx[iu]] != ident[idx[ju]]
+        return idx[iu[diff]], idx[ju[diff]]
+
+    imp_idx = {k: imp_pairs(k) for k in folds}
+    imp_cos: dict[tuple[str, int], np.ndarray] = {}
+
+    def features(comps, i, j):
+        x = np.stack([feats.cos(c, i, j) for c in comps], axis=1)
+        ok = feats.found[i] & feats.found[j]
+        return x, ok
+
+    def imp_features(comps, fold_list):
+        for c in comps:
+            for f in fold_list:
+                if (c, f) not in imp_cos:
+                    imp_cos[(c, f)] = feats.cos(c, imp_idx[f][0], imp_idx[f][1])
+        x = np.stack([np.concatenate([imp_cos[(c, f)] for f in fold_list]) for c in comps], axis=1)
+        ii = np.concatenate([imp_idx[f][0] for f in fold_list])
+        jj = np.concatenate([imp_idx[f][1] for f in fold_list])
+        return x, feats.found[ii] & feats.found[jj]
+
+    results: dict[str, dict] = {}
+    curves: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for name, (comps, how) in SCORERS.items():
+        per_fold = []
+        pooled_gen, pooled_imp, pooled_listed = [], [], []
+        pooled_fn: dict[float, list[np.ndarray]] = {fmr: [] for fmr in FMRS}
+        for k in folds:
+            train = [f for f in folds if f != k]
+            g_tr = np.vstack([pairs[f][0][pairs[f][1] == 1] for f in train])
+            x_g, ok_g = features(comps, g_tr[:, 0], g_tr[:, 1])
+            x_i, ok_i = imp_features(comps, train)
+            sel = rng.choice(len(x_i), size=min(sample_train_imp, len(x_i)), replace=False)
+            w, b = fit_fusion(x_g[ok_g], x_i[sel][ok_i[sel]], how)
+            s_tr_imp = np.where(ok_i, _sigmoid(b + x_i @ w), 0.0)
+            s_tr_gen = np.where(ok_g, _sigmoid(b + x_g @ w), 0.0)
+            ths = {fmr: threshold_at(s_tr_imp, fmr) for fmr in FMRS}
+            # best-accuracy threshold on the listed training pairs (LFW's accuracy protocol)
+            lp = np.vstack([pairs[f][0] for f in train])
+            ly = np.concatenate([pairs[f][1] for f in train])
+            x_l, ok_l = features(comps, lp[:, 0], lp[:, 1])
+            s_l = np.where(ok_l, _sigmoid(b + x_l @ w), 0.0)
+            t_acc = best_acc_threshold(s_l[ly == 1], s_l[ly == 0])
+            t_listed = threshold_at(s_l[ly == 0], 1e-3)  # the listed negatives only (the issue's reference protocol)
+            # test fold
+            p_te, y_te = pairs[k]
+            x_te, ok_te = features(comps, p_te[:, 0], p_te[:, 1])
+            s_te = np.where(ok_te, _sigmoid(b + x_te @ w), 0.0)
+            gen = s_te[y_te == 1]
+            x_ti, ok_ti = imp_features(comps, [k])
+            imp = np.where(ok_ti, _sigmoid(b + x_ti @ w), 0.0)
+            fold = {
+                "fold": k,
+                "genuine": int(len(gen)),
+                "impostor": int(len(imp)),
+                "accuracy": float(np.mean((s_te >= t_acc) == (y_te == 1))),
+                "weights": [float(v) for v in w],
+                "bias": b,
+            }
+            for fmr, t in ths.items():
+                pooled_fn[fmr].append(gen < t)
+                fold[f"threshold@{fmr:g}"] = t
+                fold[f"fnmr@{fmr:g}"] = float(np.mean(gen < t))
+                fold[f"fmr_actual@{fmr:g}"] = float(np.mean(imp >= t))
+            fold["fnmr_listed_negatives@0.001"] = float(np.mean(gen < t_listed))
+            fold["fmr_actual_listed_threshold@0.001"] = float(np.mean(imp >= t_listed))
+            per_fold.append(fold)
+            pooled_gen.append(gen)
+            pooled_imp.append(imp)
+            pooled_listed.append((s_te >= t_acc) == (y_te == 1))
+        gen_all = np.concatenate(pooled_gen)
+        imp_all = np.concatenate(pooled_imp)
+        summary = {
+            "accuracy": float(np.mean(np.concatenate(pooled_listed))),
+            "accuracy_sd_folds": float(np.std([f["accuracy"] for f in per_fold])),
+            "genuine": int(len(gen_all)),
+            "impostor": int(len(imp_all)),
+        }
+        for fmr in FMRS:
+            fn = np.concatenate(pooled_fn[fmr])
+            summary[f"fnmr@{fmr:g}"] = float(np.mean([f[f"fnmr@{fmr:g}"] for f in per_fold]))
+            summary[f"fnmr_pooled@{fmr:g}"] = float(np.mean(fn))
+            summary[f"fmr_actual@{fmr:g}"] = float(np.mean([f[f"fmr_actual@{fmr:g}"] for f in per_fold]))
+        for key in ("fnmr_listed_negatives@0.001", "fmr_actual_listed_threshold@0.001"):
+            summary[key] = float(np.mean([f[key] for f in per_fold]))
+        results[name] = {"summary": summary, "folds": per_fold}
+        curves[name] = (gen_all, imp_all)
+    return {"results": results, "curves": curves}
+
+
+def fit_deployment(cache, rows, files, identities, sample_imp: int, rng) -> dict:
+    """Fusion weights and thresholds for ``calibration.json``, from all LFW folds."""
+    feats = Features(cache)
+    index = {f: i for i, f in enumerate(files)}
+    ident = np.array(identities)
+    gp = np.array([[index[r["img_a"]], index[r["img_b"]]] for r in rows if r["same_person"] == "1"])
+    folds = sorted({int(r["fold"]) for r in rows})
+    ii, jj = [], []
+    for k in folds:
+        idx = np.unique([index[r[c]] for r in rows if int(r["fold"]) == k for c in ("img_a", "img_b")])
+        iu, ju = np.triu_indices(len(idx), 1)
+        diff = ident[idx[iu]] != ident[idx[ju]]
+        ii.append(idx[iu[diff]])
+        jj.append(idx[ju[diff]])
+    ii, jj = np.concatenate(ii), np.concatenate(jj)
+    models = {}
+    for scorer, model in MATCHERS.items():
+        comps, how = SCORERS[scorer]
+        ok_g = feats.found[gp[:, 0]] & feats.found[gp[:, 1]]
+        ok_i = feats.found[ii] & feats.found[jj]
+        x_g = np.stack([feats.cos(c, gp[:, 0], gp[:, 1]) for c in comps], 1)
+        x_i = np.stack([feats.cos(c, ii, jj) for c in comps], 1)
+        sel = rng.choice(len(ii), size=min(sample_imp, len(ii)), replace=False)
+        w, b = fit_fusion(x_g[ok_g], x_i[sel][ok_i[sel]], how)
+        s_imp = _sigmoid(b + x_i[ok_i] @ w)
+        models[model] = {
+            "components": {"dlib": ["dlib-resnet"], "mobilefacenet": ["mobilefacenet"], "fused": ["dlib-resnet", "mobilefacenet"]}[model],
+            "weights": [float(v) for v in w],
+            "bias": float(b),
+            "thresholds": {OP_NAMES[fmr]: threshold_at(s_imp, fmr) for fmr in FMRS},
+            "impostor_pairs": int(ok_i.sum()),
+            "genuine_pairs": int(ok_g.sum()),
+        }
+    return models
+
+
+# ----------------------------------------------------------------------------- other sets
+
+
+def deepface_set(settings, rng) -> tuple[dict, list[str]]:
+    root = DATA / "deepface_tests"
+    with (root / "pairs_merged.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    files = sorted({r["img_a"] for r in rows} | {r["img_b"] for r in rows})
+    cache = embed_images(root, files, _cache_path("deepface"), settings)
+    return _listed_pairs(cache, files, rows), files
+
+
+def _listed_pairs(cache, files, rows) -> dict:
+    feats = Features(cache)
+    index = {f: i for i, f in enumerate(files)}
+    p = np.array([[index[r["img_a"]], index[r["img_b"]]] for r in rows])
+    y = np.array([int(r["same_person"]) for r in rows])
+    ok = feats.found[p[:, 0]] & feats.found[p[:, 1]]
+    return {"pairs": p, "same": y, "ok": ok, "feats": feats, "no_face": int((~cache["found"]).sum()), "images": len(files)}
+
+
+def apply_matchers(listed: dict, calib: dict) -> dict:
+    out = {}
+    p, y, ok, feats = listed["pairs"], listed["same"], listed["ok"], listed["feats"]
+    for model, m in calib.items():
+        comps = {"dlib-resnet": "dlib", "mobilefacenet": "mobilefacenet"}
+        x = np.stack([feats.cos(comps[c], p[:, 0], p[:, 1]) for c in m["components"]], 1)
+        s = np.where(ok, _sigmoid(m["bias"] + x @ np.array(m["weights"])), 0.0)
+        row = {"genuine": int((y == 1).sum()), "impostor": int((y == 0).sum())}
+        for op, t in m["thresholds"].items():
+            row[f"fnmr@{op}"] = float(np.mean(s[y == 1] < t))
+            row[f"fmr@{op}"] = float(np.mean(s[y == 0] >= t))
+        row["accuracy@fmr_1e-3"] = float(np.mean((s >= m["thresholds"]["fmr_1e-3"]) == (y == 1)))
+        row["scores"] = s
+        out[model] = row
+    return out
+
+
+def kyc_sets(settings) -> list[dict]:
+    """ID portrait (doc_face) vs selfie through the real pipeline (roles, CLAHE, quality)."""
+    from kyc.biometrics.matching import compare_templates
+    from kyc.biometrics.pipeline import extract_template
+    from kyc.errors import KycError
+    from kyc.images import decode_image
+
+    root = DATA / "kyc_sets"
+    with (root / "labels.csv").open() as fh:
+        labels = [r for r in csv.DictReader(fh) if r["file"].startswith("mock-documents/")]
+    portraits = {r["kyc_set"]: r["file"] for r in labels if r["role"] == "doc_face"}
+    selfies = {r["kyc_set"]: r["file"] for r in labels if r["role"] == "selfie"}
+    out = []
+    for model in ("dlib", "mobilefacenet", "fused"):
+        tpl = {}
+        for kind, files, role in (("portrait", portraits, "id_portrait"), ("selfie", selfies, "selfie")):
+            for s, f in files.items():
+                try:
+                    tpl[(kind, s)] = extract_template(decode_image((root / f).read_bytes()), role, model, settings=settings)
+                except KycError as exc:
+                    tpl[(kind, s)] = exc.code
+        for sp in sorted(portraits):
+            for ss in sorted(selfies):
+                a, b = tpl[("portrait", sp)], tpl[("selfie", ss)]
+                row = {"model": model, "portrait": sp, "selfie": ss, "same": sp == ss}
+                if isinstance(a, str) or isinstance(b, str):
+                    row["error"] = a if isinstance(a, str) else b
+                else:
+                    c = compare_templates(a, b, "fmr_1e-3")
+                    row.update(similarity=c.similarity, match=c.match, threshold=c.threshold)
+                out.append(row)
+    return out
+
+
+# ----------------------------------------------------------------------------- quality and timing
+
+
+def quality_pass(root: Path, files: list[str], cache: dict, limit: int, rng, settings) -> dict:
+    """Quality reasons on a sample of images (from cached landmarks) and their timing."""
+    import cv2
+
+    from kyc.biometrics.quality import POLICIES, quality_metrics
+    from kyc.biometrics.types import FaceDetection
+
+    idx = np.flatnonzero(cache["found"])
+    idx = rng.choice(idx, size=min(limit, len(idx)), replace=False)
+    ms, counts, metrics = [], {}, {}
+    pol = POLICIES["id_portrait"]
+    for i in idx:
+        img = cv2.imread(str(root / files[i]), cv2.IMREAD_COLOR)
+        x, y, w, h = cache["box"][i]
+        face = FaceDetection((int(x), int(y), int(w), int(h)), cache["landmarks"][i], float(cache["det_score"][i]), str(cache["detector"][i]))
+        t = time.perf_counter()
+        m = quality_metrics(img, face, settings)
+        ms.append((time.perf_counter() - t) * 1000)
+        for k, v in m.items():
+            metrics.setdefault(k, []).append(v)
+        reasons = []
+        if m["sharpness"] < pol.min_sharpness:
+            reasons.append("blurred")
+        if abs(m["yaw_deg"]) > pol.max_yaw_deg:
+            reasons.append("pose_yaw")
+        if abs(m["pitch_deg"]) > pol.max_pitch_deg:
+            reasons.append("pose_pitch")
+        if abs(m["roll_deg"]) > pol.max_roll_deg:
+            reasons.append("pose_roll")
+        if m["eye_aspect"] < pol.min_eye_aspect:
+            reasons.append("eyes_closed")
+        for r in reasons:
+            counts[r] = counts.get(r, 0) + 1
+    pct = {k: {p: float(np.percentile(v, p)) for p in (1, 5, 50, 95, 99)} for k, v in metrics.items()}
+    return {"images": int(len(idx)), "ms": np.array(ms), "reasons": counts, "percentiles": pct}
+
+
+def timing_pass(root: Path, files: list[str], n: int, rng, settings) -> dict[str, np.ndarray]:
+    """Milliseconds per stage of the real pipeline on ``n`` images, after a warm-up."""
+    import cv2
+
+    from kyc.biometrics.detection import detect_faces
+    from kyc.biometrics.embedding import get_embedder
+    from kyc.biometrics.pipeline import choose_face
+    from kyc.biometrics.quality import assess_quality
+
+    emb = {m: get_embedder(m, settings) for m in ("dlib", "mobilefacenet")}
+    picks = rng.choice(len(files), size=min(n + 3, len(files)), replace=False)
+    ms: dict[str, list[float]] = {"decode": [], "detect": [], "quality": [], "dlib": [], "mobilefacenet": []}
+    for k, i in enumerate(picks):
+        t0 = time.perf_counter()
+        img = cv2.imread(str(root / files[i]), cv2.IMREAD_COLOR)
+        t1 = time.perf_counter()
+        faces = detect_faces(img, settings)
+        t2 = time.perf_counter()
+        if not faces:
+            continue
+        face = choose_face(faces, "id_portrait")
+        assess_quality(img, face, "id_portrait", faces=faces, settings=settings)
+        t3 = time.perf_counter()
+        rgb = np.ascontiguousarray(img[:, :, ::-1])
+        emb["dlib"].embed(rgb, face)
+        t4 = time.perf_counter()
+        emb["mobilefacenet"].embed(rgb, face)
+        t5 = time.perf_counter()
+        if k < 3:
+            continue  # warm-up: model loading
+        for key, dt in zip(ms, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4), strict=True):
+            ms[key].append(dt * 1000)
+    return {k: np.array(v) for k, v in ms.items()}
+
+
+def _pct(a: np.ndarray) -> dict[str, float]:
+    a = np.asarray(a, dtype=float)
+    return {"p50": float(np.percentile(a, 50)), "p95": float(np.percentile(a, 95)), "n": int(len(a))}
+
+
+def _cache_path(name: str) -> Path:
+    return get_settings().data_dir / "face-bench" / f"{name}-v{CACHE_VERSION}.npz"
+
+
+# ----------------------------------------------------------------------------- plots
+
+
+def plot_curves(curves: dict[str, tuple[np.ndarray, np.ndarray]], out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from scipy.stats import norm
+
+    fig_roc, ax_roc = plt.subplots(figsize=(6, 5))
+    fig_det, ax_det = plt.subplots(figsize=(6, 5))
+    for name, (gen, imp) in curves.items():
+        ts = np.unique(np.quantile(np.r_[gen, imp], np.linspace(0, 1, 3000)))
+        imp_s, gen_s = np.sort(imp), np.sort(gen)
+        fmr = 1 - np.searchsorted(imp_s, ts, side="left") / len(imp_s)
+        fnmr = np.searchsorted(gen_s, ts, side="left") / len(gen_s)
+        ok = fmr > 0
+        ax_roc.semilogx(fmr[ok], 1 - fnmr[ok], label=name)
+        clip = lambda p: np.clip(p, 1e-6, 1 - 1e-6)  # noqa: E731
+        ax_det.plot(norm.ppf(clip(fmr[ok])), norm.ppf(clip(fnmr[ok])), label=name)
+    ax_roc.set(xlabel="false match rate", ylabel="true match rate (1 - FNMR)", title="LFW ROC (cross-validated, all impostor pairs)", xlim=(1e-5, 1))
+    ax_roc.grid(True, which="both", alpha=0.3)
+    ax_roc.legend(fontsize=8)
+    ticks = np.array([1e-5, 1e-4, 1e-3, 1e-2, 0.05, 0.2, 0.5])
+    ax_det.set_xticks(norm.ppf(ticks), [f"{t:g}" for t in ticks])
+    ax_det.set_yticks(norm.ppf(ticks), [f"{t:g}" for t in ticks])
+    ax_det.set(xlabel="FMR", ylabel="FNMR", title="LFW DET (normal deviate scale)", xlim=norm.ppf([1e-5, 0.5]), ylim=norm.ppf([1e-3, 0.5]))
+    ax_det.grid(True, alpha=0.3)
+    ax_det.legend(fontsize=8)
+    fig_roc.tight_layout()
+    fig_det.tight_layout()
+    fig_roc.savefig(out / "roc.png", dpi=110)
+    fig_det.savefig(out / "det.png", dpi=110)
+    plt.close(fig_roc)
+    plt.close(fig_det)
+
+
+# ----------------------------------------------------------------------------- main
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="kyc bench face", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", type=Path, default=PROJECT_ROOT / "reports" / "face")
+    ap.add_argument("--write-calibration", action="store_true", help="write kyc/biometrics/calibration.json from all LFW folds")
+    ap.add_argument("--quality-sample", type=int, default=300, help="LFW images for the quality pass")
+    ap.add_argument("--skip", nargs="*", default=[], choices=["deepface", "kyc"], help="data sets to leave out")
+    ap.add_argument("--timing", type=int, default=60, help="LFW images timed through the pipeline stages")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+    if not (DATA / "lfw" / "pairs.csv").is_file():
+        print(f"face data not found under {DATA}; nothing to measure")
+        return 2
+    settings = get_settings()
+    rng = np.random.default_rng(args.seed)
+    started = time.time()
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    root = DATA / "lfw"
+    with (root / "pairs.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    files = sorted({r["img_a"] for r in rows} | {r["img_b"] for r in rows})
+    identities = [Path(f).parent.name for f in files]
+    cache = embed_images(root, files, _cache_path("lfw"), settings)
+    lfw = lfw_protocol(cache, rows, files, identities, 200_000, rng)
+    plot_curves({k: v for k, v in lfw["curves"].items() if not k.endswith("noflip")}, args.out)
+
+    calib_models = fit_deployment(cache, rows, files, identities, 200_000, rng)
+    ranked = sorted(MATCHERS, key=lambda s: (lfw["results"][s]["summary"]["fnmr@0.001"], -lfw["results"][s]["summary"]["accuracy"]))
+    default = MATCHERS[ranked[0]]
+    from kyc.biometrics.embedding import model_version
+
+    calibration = {
+        "format": 1,
+        "written_by": "kyc bench face --write-calibration",
+        "data": f"LFW View-2 ({len(rows)} listed pairs, {len(files)} images, all 5 folds); impostors = every cross-identity pair within a fold",
+        "default_model": default,
+        "default_reason": f"lowest cross-validated FNMR at FMR 1e-3 on LFW ({lfw['results'][ranked[0]]['summary']['fnmr@0.001']:.4f})",
+        "model_versions": {m: model_version(m, settings) for m in ("dlib-resnet", "mobilefacenet")},
+        "models": calib_models,
+    }
+    if args.write_calibration:
+        from kyc.biometrics.matching import CALIBRATION_FILE, load_calibration
+
+        CALIBRATION_FILE.write_text(json.dumps(calibration, indent=2) + "\n")
+        load_calibration.cache_clear()
+    (args.out / "calibration.json").write_text(json.dumps(calibration, indent=2) + "\n")
+
+    quality = quality_pass(root, files, cache, args.quality_sample, rng, settings)
+    deepface = None
+    if "deepface" not in args.skip and (DATA / "deepface_tests").is_dir():
+        listed, _ = deepface_set(settings, rng)
+        deepface = {"images": listed["images"], "no_face": listed["no_face"], "models": apply_matchers(listed, calib_models)}
+    kyc = kyc_sets(settings) if "kyc" not in args.skip and (DATA / "kyc_sets").is_dir() else []
+
+    from kyc.model_registry import onnx_session
+
+    provider = onnx_session("mobilefacenet", settings).get_providers()[0]
+    tm = timing_pass(root, files, args.timing, rng, settings)
+    stages = {
+        "decode (JPEG 350x350)": _pct(tm["decode"]),
+        "detect (pad, MTCNN, 5 landmarks)": _pct(tm["detect"]),
+        "quality (metrics incl. 68 landmarks)": _pct(tm["quality"]),
+        "dlib template (5-pt shape, chip, ResNet x2 with flip)": _pct(tm["dlib"]),
+        "mobilefacenet template (align, ONNX batch of 2)": _pct(tm["mobilefacenet"]),
+    }
+    comps = {"dlib": ["dlib"], "mobilefacenet": ["mobilefacenet"], "fused": ["dlib", "mobilefacenet"]}
+    per_face = {model: _pct(tm["detect"] + tm["quality"] + sum(tm[k] for k in keys)) for model, keys in comps.items()}
+    first_run = {
+        "detect": _pct(cache["ms_detect"]),
+        "dlib": _pct(cache["ms_dlib"][cache["found"]]),
+        "mobilefacenet": _pct(cache["ms_mobilefacenet"][cache["found"]]),
+    }
+    report = {
+        "command": "kyc bench face " + " ".join(argv),
+        "machine": f"{platform.node()} {platform.machine()}, {__import__('os').cpu_count()} CPUs (shared with other jobs: timings inflated)",
+        "onnxruntime_provider": provider,
+        "seconds": round(time.time() - started, 1),
+        "lfw": {
+            "pairs": len(rows),
+            "images": len(files),
+            "no_face": int((~cache["found"]).sum()),
+            "detector_counts": {str(d): int(c) for d, c in zip(*np.unique(cache["detector"][cache["found"]], return_counts=True), strict=True)},
+            "results": lfw["results"],
+        },
+        "default_model": default,
+        "quality": {k: v for k, v in quality.items() if k != "ms"},
+        "timing_ms": {"stages": stages, "per_face_total": per_face, "embedding_cache_run": first_run},
+        "deepface": None
+        if deepface is None
+        else {
+            "images": deepface["images"],
+            "no_face": deepface["no_face"],
+            "models": {m: {k: v for k, v in r.items() if k != "scores"} for m, r in deepface["models"].items()},
+        },
+        "kyc_sets": kyc,
+    }
+    (args.out / "report.json").write_text(json.dumps(report, indent=2, default=float) + "\n")
+    (args.out / "report.md").write_text(render_markdown(report))
+    print(render_markdown(report))
+    return 0
+
+
+def render_markdown(r: dict) -> str:
+    L = [f"# Face benchmark\n\n`{r['command']}` — {r['machine']}; onnxruntime provider: {r['onnxruntime_provider']}; {r['seconds']} s\n"]
+    lf = r["lfw"]
+    L.append(
+        f"## LFW ({lf['pairs']} listed pairs, {lf['images']} images, {lf['no_face']} without a face; detectors {lf['detector_counts']})\n\n"
+        "Cross-validated over 5 folds: thresholds and fusion fitted on 4 folds, applied to the 5th. "
+        "FNMR over the listed same-person pairs; FMR over every cross-identity pair of the fold's images.\n"
+    )
+    L.append(
+        "| scorer | accuracy | FNMR @ FMR 1e-2 | FNMR @ FMR 1e-3 | FNMR @ FMR 1e-4 | actual FMR at the 1e-3 threshold | impostor pairs "
+        "| FNMR @ 1e-3, threshold from listed negatives only (its real FMR) |"
+    )
+    L.append("|---|---|---|---|---|---|---|---|")
+    for name, res in lf["results"].items():
+        s = res["summary"]
+        L.append(
+            f"| {name} | {s['accuracy'] * 100:.2f}% ± {s['accuracy_sd_folds'] * 100:.2f} | {s['fnmr@0.01'] * 100:.2f}% | "
+            f"{s['fnmr@0.001'] * 100:.2f}% | {s['fnmr@0.0001'] * 100:.2f}% | {s['fmr_actual@0.001']:.2e} | {s['impostor']:,} "
+            f"| {s['fnmr_listed_negatives@0.001'] * 100:.2f}% ({s['fmr_actual_listed_threshold@0.001']:.1e}) |"
+        )
+    L.append(f"\nDefault model (lowest FNMR at FMR 1e-3): **{r['default_model']}**. Plots: roc.png, det.png.\n")
+    L.append(
+        "## Time per face (ms)\n\nSequential, one process, onnxruntime default threads, on LFW images "
+        "(after a warm-up). The machine is shared with other jobs, so these are upper bounds.\n\n"
+        "| stage | p50 | p95 | n |\n|---|---|---|---|"
+    )
+    for k, v in r["timing_ms"]["stages"].items():
+        L.append(f"| {k} | {v['p50']:.1f} | {v['p95']:.1f} | {v['n']} |")
+    for k, v in r["timing_ms"]["per_face_total"].items():
+        L.append(f"| total, {k} (detect + template + quality) | {v['p50']:.1f} | {v['p95']:.1f} | {v['n']} |")
+    q = r["quality"]
+    L.append(f"\n## Quality on {q['images']} LFW faces (ID-portrait policy)\n\nReasons fired: {q['reasons'] or 'none'}\n")
+    L.append("| metric | p1 | p5 | p50 | p95 | p99 |\n|---|---|---|---|---|---|")
+    for k, v in q["percentiles"].items():
+        L.append(f"| {k} | " + " | ".join(f"{v[p]:.2f}" for p in (1, 5, 50, 95, 99)) + " |")
+    if r.get("deepface"):
+        d = r["deepface"]
+        L.append(f"\n## deepface test photos ({d['images']} images, {d['no_face']} without a face; listed pairs, LFW-calibrated thresholds)\n")
+        L.append("| model | genuine | impostor | FNMR @ 1e-3 thr | FMR @ 1e-3 thr | FNMR @ 1e-4 thr | accuracy @ 1e-3 thr |\n|---|---|---|---|---|---|---|")
+        for m, v in d["models"].items():
+            L.append(
+                f"| {m} | {v['genuine']} | {v['impostor']} | {v['fnmr@fmr_1e-3'] * 100:.1f}% | {v['fmr@fmr_1e-3'] * 100:.2f}% | "
+                f"{v['fnmr@fmr_1e-4'] * 100:.1f}% | {v['accuracy@fmr_1e-3'] * 100:.1f}% |"
+            )
+    if r.get("kyc_sets"):
+        L.append("\n## KYC sets: ID portrait vs selfie (through extract_template with roles)\n")
+        L.append("| model | portrait | selfie | same | similarity | threshold (1e-3) | match | error |\n|---|---|---|---|---|---|---|---|")
+        for k in r["kyc_sets"]:
+            sim = f"{k['similarity']:.4f}" if "similarity" in k else ""
+            thr = f"{k['threshold']:.4f}" if "threshold" in k else ""
+            L.append(f"| {k['model']} | {k['portrait']} | {k['selfie']} | {k['same']} | {sim} | {thr} | {k.get('match', '')} | {k.get('error', '')} |")
+    return "\n".join(L) + "\n"
