@@ -32,7 +32,6 @@ from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kyc.audit import append_audit
@@ -40,9 +39,9 @@ from kyc.config import Settings
 from kyc.errors import error
 from kyc.storage.admin_models import WebhookDelivery, WebhookSecret
 from kyc.storage.db import Database
-from kyc.storage.models import ApiClient, VaultKey, new_id, utcnow
+from kyc.storage.models import ApiClient, new_id, utcnow
 from kyc.vault import Vault
-from kyc.vault.envelope import field_aad, new_data_key, open_sealed, seal, unwrap_data_key, wrap_data_key
+from kyc.vault.envelope import field_aad, open_sealed, seal
 
 __all__ = [
     "SIGNATURE_HEADER",
@@ -84,28 +83,11 @@ def verify_signature(secret: str, body: bytes, header: str | None, *, tolerance_
 
 # --- the secret, under a service key wrapped by the KEK ---
 def ensure_webhook_key(db: Database, vault: Vault) -> None:
-    with db.session() as s:
-        if s.get(VaultKey, WEBHOOK_KEY_PURPOSE) is not None:
-            return
-    ring = vault.ring()
-    try:
-        with db.session() as s:
-            s.add(
-                VaultKey(
-                    purpose=WEBHOOK_KEY_PURPOSE,
-                    wrapped_key=wrap_data_key(ring.current, new_data_key(), "service:" + WEBHOOK_KEY_PURPOSE),
-                    kek_id=ring.current_id,
-                )
-            )
-    except IntegrityError:
-        pass  # created concurrently
+    vault.ensure_service_key(db, WEBHOOK_KEY_PURPOSE)
 
 
 def _service_key(s: Session, vault: Vault) -> bytes:
-    row = s.get(VaultKey, WEBHOOK_KEY_PURPOSE)
-    if row is None:
-        raise RuntimeError("the webhook service key is missing; ensure_webhook_key creates it")
-    return unwrap_data_key(vault.ring().get(row.kek_id), row.wrapped_key, "service:" + WEBHOOK_KEY_PURPOSE)
+    return vault.service_key(s, WEBHOOK_KEY_PURPOSE)
 
 
 def _secret(s: Session, vault: Vault, client_id: str) -> str | None:

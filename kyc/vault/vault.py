@@ -75,21 +75,36 @@ class Vault:
     # --- blind index ---
     def ensure_service_keys(self, db: Database) -> None:
         """Create the blind-index key once (wrapped by the KEK) if the database has none."""
+        self.ensure_service_key(db, BLIND_INDEX_PURPOSE)
+
+    def ensure_service_key(self, db: Database, purpose: str) -> None:
+        """Create the service key for ``purpose`` once, wrapped by the current KEK.
+
+        Service keys (blind index, webhook signing secrets) belong to no subject; they are
+        re-wrapped by ``kyc keys rotate`` like the subjects' data keys.
+        """
         with db.session() as s:
-            if s.get(VaultKey, BLIND_INDEX_PURPOSE) is not None:
+            if s.get(VaultKey, purpose) is not None:
                 return
         ring = self.ring()
         try:
             with db.session() as s:
                 s.add(
                     VaultKey(
-                        purpose=BLIND_INDEX_PURPOSE,
-                        wrapped_key=wrap_data_key(ring.current, new_data_key(), "service:" + BLIND_INDEX_PURPOSE),
+                        purpose=purpose,
+                        wrapped_key=wrap_data_key(ring.current, new_data_key(), "service:" + purpose),
                         kek_id=ring.current_id,
                     )
                 )
         except IntegrityError:
             pass  # another process created it first
+
+    def service_key(self, session: Session, purpose: str) -> bytes:
+        """The unwrapped service key for ``purpose`` (see :meth:`ensure_service_key`)."""
+        row = session.get(VaultKey, purpose)
+        if row is None:
+            raise RuntimeError(f"the {purpose} service key is missing; the service creates it on start")
+        return unwrap_data_key(self.ring().get(row.kek_id), row.wrapped_key, "service:" + purpose)
 
     def index_key(self, session: Session) -> bytes:
         row = session.get(VaultKey, BLIND_INDEX_PURPOSE)
@@ -97,8 +112,7 @@ class Vault:
             raise RuntimeError("vault service keys are missing; the service creates them on start")
         with self._lock:
             if self._index_key is None or self._index_key[0] != row.kek_id:
-                key = unwrap_data_key(self.ring().get(row.kek_id), row.wrapped_key, "service:" + BLIND_INDEX_PURPOSE)
-                self._index_key = (row.kek_id, key)
+                self._index_key = (row.kek_id, self.service_key(session, BLIND_INDEX_PURPOSE))
             return self._index_key[1]
 
     def id_number_index(self, session: Session, id_number: str) -> str:
