@@ -11,4 +11,7 @@ test: setup
 	.venv/bin/python -m pytest
 
 bench: setup
-	.venv/bin/kyc bench all
+	.venv/bin/kyc bench ocr
+	.venv/bin/kyc bench face
+	.venv/bin/kyc bench liveness
+	.venv/bin/kyc bench service --spawn
