@@ -26,6 +26,7 @@ __all__ = [
     "clean_line",
     "find_mrz_lines",
     "parse_mrz",
+    "best_mrz",
 ]
 
 # (document type, lines, line length)
@@ -158,6 +159,51 @@ def _cd(checks: dict[str, Check], name: str, data: str, digit: str, *, optional:
         checks[name] = failed(name, f"The {name.replace('_', ' ')} does not match (ICAO 9303).")
 
 
+_CONFUSABLE = {"0": "O", "O": "0", "1": "I", "I": "1", "8": "B", "B": "8", "5": "S", "S": "5", "2": "Z", "Z": "2",
+               "6": "G", "G": "6", "D": "0", "Q": "0"}
+
+
+def _variants(data: str, digit: str, max_changes: int = 2) -> list[str]:
+    """Readings of a letters-or-digits field, with the fewest look-alike swaps, whose check digit holds.
+
+    Only look-alike characters (0/O, 1/I, 8/B, 5/S, 2/Z, 6/G) are swapped, at most
+    ``max_changes`` of them.
+    """
+    from itertools import combinations
+
+    if not digit.isdigit():
+        return []
+    spots = [i for i, c in enumerate(data) if c in _CONFUSABLE]
+    for n in range(1, max_changes + 1):
+        hits: set[str] = set()
+        for idx in combinations(spots, n):
+            chars = list(data)
+            for i in idx:
+                chars[i] = _CONFUSABLE[chars[i]]
+            cand = "".join(chars)
+            if check_digit(cand) == digit:
+                hits.add(cand)
+        if hits:
+            return sorted(hits)
+    return []
+
+
+def _repair_line(line: str, start: int, end: int, digit_at: int, composite=None) -> tuple[str, bool]:
+    """``line`` with the field ``[start:end]`` repaired when exactly one reading holds.
+
+    ``composite(line) -> bool`` breaks ties where the zone has a composite check digit.
+    """
+    field_ = line[start:end]
+    if check_digit(field_) == line[digit_at] or not line[digit_at].isdigit():
+        return line, False
+    lines = [line[:start] + v + line[end:] for v in _variants(field_, line[digit_at])]
+    if composite is not None and len(lines) > 1:
+        lines = [x for x in lines if composite(x)]
+    if len(lines) != 1:
+        return line, False
+    return lines[0], True
+
+
 def parse_mrz(lines: list[str], *, today: _dt.date | None = None) -> MrzReading | None:
     """Parse cleaned MRZ lines (see :func:`clean_line`); None when no format fits."""
     today = today or _dt.date.today()
@@ -173,6 +219,8 @@ def parse_mrz(lines: list[str], *, today: _dt.date | None = None) -> MrzReading 
         l1, l2, l3 = lines
         l1 = _alpha(l1[0]) + l1[1] + _alpha(l1[2:5]) + l1[5:14] + _digits(l1[14]) + l1[15:]
         l2 = (_digits(l2[:7]) + l2[7] + _digits(l2[8:15]) + _alpha(l2[15:18]) + l2[18:29] + _digits(l2[29]))
+        l1, fixed = _repair_line(l1, 5, 14, 14, lambda x: check_digit(x[5:30] + l2[:7] + l2[8:15] + l2[18:29]) == l2[29])
+        repaired = ["document_number"] if fixed else []
         lines = [l1, l2, l3]
         number, number_cd, opt1 = l1[5:14], l1[14], l1[15:30]
         # A document number longer than 9 characters continues in the optional data.
@@ -194,6 +242,17 @@ def parse_mrz(lines: list[str], *, today: _dt.date | None = None) -> MrzReading 
         opt_end = length - 2 if kind in {"passport_td3", "mrz_td2"} else length
         l2 = (l2[:9] + _digits(l2[9]) + _alpha(l2[10:13]) + _digits(l2[13:20]) + l2[20] + _digits(l2[21:28])
               + l2[28:opt_end] + _digits(l2[opt_end:]))
+        if kind == "passport_td3":
+            composite = lambda x: check_digit(x[:10] + x[13:20] + x[21:43]) == x[43]  # noqa: E731
+        elif kind == "mrz_td2":
+            composite = lambda x: check_digit(x[:10] + x[13:20] + x[21:35]) == x[35]  # noqa: E731
+        else:
+            composite = None
+        l2, fixed = _repair_line(l2, 0, 9, 9, composite)
+        repaired = ["document_number"] if fixed else []
+        if kind == "passport_td3":
+            l2, fixed = _repair_line(l2, 28, 42, 42, composite)
+            repaired += ["personal_number"] if fixed else []
         lines = [l1, l2]
         f.update(document_code=l1[:2].strip("<"), issuing_country=l1[2:5].strip("<"), document_number=l2[:9].strip("<"),
                  nationality=l2[10:13].strip("<"), birth_date=_date(l2[13:19], birth=True, today=today), sex=_sex(l2[20]),
@@ -211,6 +270,10 @@ def parse_mrz(lines: list[str], *, today: _dt.date | None = None) -> MrzReading 
             _cd(checks, "composite_check_digit", l2[:10] + l2[13:20] + l2[21:35], l2[35])
         else:
             f["optional_data"] = l2[28:].strip("<") or None
+    for name in repaired:
+        key = f"{name}_check_digit"
+        if key in checks and checks[key].ok:
+            checks[key] = passed(f"{name.replace('_', ' ')} check digit matches after swapping OCR look-alike characters (0/O, 1/I, 8/B ...).")
     for name, key in (("birth_date_valid", "birth_date"), ("expiry_date_valid", "expiry_date")):
         if f.get(key) is None:
             checks[name] = failed(f"{key}_invalid", f"The {key.replace('_', ' ')} is not a valid date.")
@@ -225,3 +288,49 @@ def parse_mrz(lines: list[str], *, today: _dt.date | None = None) -> MrzReading 
 
 def _sex(c: str) -> str | None:
     return {"M": "M", "F": "F", "X": "X"}.get(c)
+
+
+def _structure(reading: MrzReading) -> int:
+    """How much the zone looks like its format beyond the check digits (0-4)."""
+    first = reading.lines[0]
+    score = 0
+    if first[:1] in "PIACV":
+        score += 1
+    if re.fullmatch(r"[A-Z<]{3}", first[2:5]) and first[2:5].strip("<"):
+        score += 1
+    name_line = reading.lines[2] if reading.type == "mrz_td1" else first[5:]
+    if "<<" in name_line and re.fullmatch(r"[A-Z<]+", name_line):
+        score += 1
+    if reading.fields.get("sex") is not None:
+        score += 1
+    return score
+
+
+def best_mrz(rows: list[str], *, today: _dt.date | None = None) -> MrzReading | None:
+    """The most plausible zone among OCR'd rows (any order, other text mixed in).
+
+    Each window of 2 or 3 candidate lines is parsed in every order; the reading with the
+    most check digits that hold, then the most format features, wins. Nothing is
+    altered to make a check digit hold: the lines are only chosen and ordered.
+    """
+    from itertools import permutations
+
+    cand = find_mrz_lines(rows)
+    best: tuple[tuple[int, int], MrzReading] | None = None
+    for size in (2, 3):
+        for i in range(0, len(cand) - size + 1):
+            window = cand[i : i + size]
+            lengths = [len(x) for x in window]
+            if size == 3 and not all(26 <= n <= 34 for n in lengths):
+                continue
+            if size == 2 and (max(lengths) - min(lengths) > 6 or min(lengths) < 30):
+                continue
+            for order in permutations(window):
+                reading = parse_mrz(list(order), today=today)
+                if reading is None:
+                    continue
+                digits = [c.ok for k, c in reading.checks.items() if k.endswith("_check_digit")]
+                key = (sum(digits) - (len(digits) - sum(digits)), _structure(reading))
+                if best is None or key > best[0]:
+                    best = (key, reading)
+    return None if best is None else best[1]

@@ -33,7 +33,7 @@ from kyc.images import decode_image
 from kyc.ocr.cn_id import TextLine, classify_side, parse_back, parse_front, validate_back, validate_front
 from kyc.ocr.engines import OcrEngine, crop_box, get_engine
 from kyc.ocr.geometry import CARD_SIZE, CardQuad, find_card_quads, quad_from_boxes, warp_card
-from kyc.ocr.mrz import find_mrz_lines, parse_mrz
+from kyc.ocr.mrz import best_mrz
 from kyc.ocr.reading import Document, DocumentReading
 
 __all__ = ["read_document", "read_image"]
@@ -146,10 +146,7 @@ def _rows(lines: list[TextLine]) -> list[str]:
 
 
 def _mrz_document(rows: list[str], today: _dt.date, scores: list[float]) -> Document | None:
-    mrz_lines = find_mrz_lines(rows)
-    if len(mrz_lines) < 2:
-        return None
-    reading = parse_mrz(mrz_lines, today=today)
+    reading = best_mrz(rows, today=today)
     if reading is None:
         return None
     conf = round(min(scores), 4) if scores else 0.0
@@ -233,10 +230,13 @@ def _read_page(image: np.ndarray, engine: OcrEngine, today: _dt.date) -> tuple[l
         if c.shape[0] > 1.5 * c.shape[1]:  # a vertical line: the page is turned 90 degrees
             c = cv2.rotate(c, cv2.ROTATE_90_COUNTERCLOCKWISE)
         crops.append(c)
-    flips = [p > 0.5 for p in engine.upside_down(crops)]
-    crops = [cv2.rotate(c, cv2.ROTATE_180) if f else c for c, f in zip(crops, flips)]
+    # One orientation for the whole page (a vote weighted by line length): single lines
+    # such as ``<<<<`` runs are ambiguous on their own.
+    probs = engine.upside_down(crops)
+    upside = float(np.average(probs, weights=[c.shape[1] for c in crops])) > 0.5
+    if upside:
+        crops = [cv2.rotate(c, cv2.ROTATE_180) for c in crops]
     texts = engine.recognise(crops)
-    upside = sum(flips) > len(flips) / 2
     lines = _page_lines(boxes, texts, upside)
     docs: list[Document] = []
     mrz = _mrz_document(_rows(lines), today, [ln.score for ln in lines if len(ln.text) >= 20])
