@@ -90,8 +90,11 @@ def _strip(text: str, label: str) -> str:
     """``text`` without a leading label, allowing OCR to drop or split its characters."""
     pattern = r"^\s*" + r"\s*".join(map(re.escape, label)) + r"\s*[:：]?"
     out = re.sub(pattern, "", text)
-    if out == text and len(label) == 2:  # one character of a two-character label lost
+    if out == text and len(label) == 2:
+        # One character of a two-character label lost, or misread (注名 for 姓名).
         out = re.sub(r"^\s*(" + re.escape(label[0]) + r"|" + re.escape(label[1]) + r")\s+", "", text)
+        if out == text and len(_squash(text)) >= 4:
+            out = re.sub(r"^\s*(" + re.escape(label[0]) + r"\S|\S" + re.escape(label[1]) + r")\s*", "", text)
     return out.strip()
 
 
@@ -187,7 +190,8 @@ def parse_front(lines: list[TextLine]) -> tuple[dict[str, str | None], dict[str,
     addr_lines = [ln for ln in _band(lines, 0.46, 0.8, portrait_x) if _squash(ln.text) not in {"住址", "住", "址"}]
     address = _squash(_strip(_row_text(addr_lines), "住址"))
     fields["address"], conf["address"] = (address or None), _conf(addr_lines)
-    return fields, conf
+    order = ("name", "sex", "ethnicity", "birth_date", "address", "id_number")
+    return {k: fields[k] for k in order}, {k: conf[k] for k in order}
 
 
 def _iso(y: str, m: str, d: str) -> str | None:

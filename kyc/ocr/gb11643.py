@@ -77,14 +77,19 @@ def _region_entry(code: str, year: int | None) -> tuple[str, str] | None:
         info.update(props)
     if "county" not in info or "province" not in info:
         return None
+    fallback = None
     for county in info["county"].split(","):
         if not county.startswith("["):
             return info["province"], county
         span, name = county[1:].split("]", 1)
         start, end = span.split("-")
-        if year is None or ((not start or year >= int(start)) and (not end or year <= int(end))):
+        if year is None:
+            if not end:
+                return info["province"], name  # the name in use today
+            fallback = fallback or (info["province"], name)
+        elif (not start or year >= int(start)) and (not end or year <= int(end)):
             return info["province"], name
-    return None
+    return fallback
 
 
 def region_name(code: str, year: int | None = None) -> str | None:

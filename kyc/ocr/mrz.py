@@ -4,7 +4,9 @@ Parsing works on text lines as an OCR engine returns them. Each field has a
 character class (letters, digits, or both), so the usual OCR confusions are fixed
 by position: in a digit field ``O`` is ``0`` and ``B`` is ``8``, in a letter field
 ``0`` is ``O`` and ``8`` is ``B``. Fields that may hold either (document number,
-optional data) are left as read: there the check digit decides.
+optional data) are left as read and their check digit decides. We do not swap
+look-alikes there until a check digit holds: the composite digit weighs those fields
+in the same phase, so it cannot tell a true repair from a masked misreading.
 
 Every check digit is verified (7-3-1 weights, ``<`` = 0, ``A`` = 10 ...), including
 the composite one of TD1, TD2 and TD3; a failure is a :class:`~kyc.ocr.checks.Check`
@@ -159,51 +161,6 @@ def _cd(checks: dict[str, Check], name: str, data: str, digit: str, *, optional:
         checks[name] = failed(name, f"The {name.replace('_', ' ')} does not match (ICAO 9303).")
 
 
-_CONFUSABLE = {"0": "O", "O": "0", "1": "I", "I": "1", "8": "B", "B": "8", "5": "S", "S": "5", "2": "Z", "Z": "2",
-               "6": "G", "G": "6", "D": "0", "Q": "0"}
-
-
-def _variants(data: str, digit: str, max_changes: int = 2) -> list[str]:
-    """Readings of a letters-or-digits field, with the fewest look-alike swaps, whose check digit holds.
-
-    Only look-alike characters (0/O, 1/I, 8/B, 5/S, 2/Z, 6/G) are swapped, at most
-    ``max_changes`` of them.
-    """
-    from itertools import combinations
-
-    if not digit.isdigit():
-        return []
-    spots = [i for i, c in enumerate(data) if c in _CONFUSABLE]
-    for n in range(1, max_changes + 1):
-        hits: set[str] = set()
-        for idx in combinations(spots, n):
-            chars = list(data)
-            for i in idx:
-                chars[i] = _CONFUSABLE[chars[i]]
-            cand = "".join(chars)
-            if check_digit(cand) == digit:
-                hits.add(cand)
-        if hits:
-            return sorted(hits)
-    return []
-
-
-def _repair_line(line: str, start: int, end: int, digit_at: int, composite=None) -> tuple[str, bool]:
-    """``line`` with the field ``[start:end]`` repaired when exactly one reading holds.
-
-    ``composite(line) -> bool`` breaks ties where the zone has a composite check digit.
-    """
-    field_ = line[start:end]
-    if check_digit(field_) == line[digit_at] or not line[digit_at].isdigit():
-        return line, False
-    lines = [line[:start] + v + line[end:] for v in _variants(field_, line[digit_at])]
-    if composite is not None and len(lines) > 1:
-        lines = [x for x in lines if composite(x)]
-    if len(lines) != 1:
-        return line, False
-    return lines[0], True
-
-
 def parse_mrz(lines: list[str], *, today: _dt.date | None = None) -> MrzReading | None:
     """Parse cleaned MRZ lines (see :func:`clean_line`); None when no format fits."""
     today = today or _dt.date.today()
@@ -219,8 +176,6 @@ def parse_mrz(lines: list[str], *, today: _dt.date | None = None) -> MrzReading 
         l1, l2, l3 = lines
         l1 = _alpha(l1[0]) + l1[1] + _alpha(l1[2:5]) + l1[5:14] + _digits(l1[14]) + l1[15:]
         l2 = (_digits(l2[:7]) + l2[7] + _digits(l2[8:15]) + _alpha(l2[15:18]) + l2[18:29] + _digits(l2[29]))
-        l1, fixed = _repair_line(l1, 5, 14, 14, lambda x: check_digit(x[5:30] + l2[:7] + l2[8:15] + l2[18:29]) == l2[29])
-        repaired = ["document_number"] if fixed else []
         lines = [l1, l2, l3]
         number, number_cd, opt1 = l1[5:14], l1[14], l1[15:30]
         # A document number longer than 9 characters continues in the optional data.
@@ -242,17 +197,6 @@ def parse_mrz(lines: list[str], *, today: _dt.date | None = None) -> MrzReading 
         opt_end = length - 2 if kind in {"passport_td3", "mrz_td2"} else length
         l2 = (l2[:9] + _digits(l2[9]) + _alpha(l2[10:13]) + _digits(l2[13:20]) + l2[20] + _digits(l2[21:28])
               + l2[28:opt_end] + _digits(l2[opt_end:]))
-        if kind == "passport_td3":
-            composite = lambda x: check_digit(x[:10] + x[13:20] + x[21:43]) == x[43]  # noqa: E731
-        elif kind == "mrz_td2":
-            composite = lambda x: check_digit(x[:10] + x[13:20] + x[21:35]) == x[35]  # noqa: E731
-        else:
-            composite = None
-        l2, fixed = _repair_line(l2, 0, 9, 9, composite)
-        repaired = ["document_number"] if fixed else []
-        if kind == "passport_td3":
-            l2, fixed = _repair_line(l2, 28, 42, 42, composite)
-            repaired += ["personal_number"] if fixed else []
         lines = [l1, l2]
         f.update(document_code=l1[:2].strip("<"), issuing_country=l1[2:5].strip("<"), document_number=l2[:9].strip("<"),
                  nationality=l2[10:13].strip("<"), birth_date=_date(l2[13:19], birth=True, today=today), sex=_sex(l2[20]),
@@ -270,10 +214,6 @@ def parse_mrz(lines: list[str], *, today: _dt.date | None = None) -> MrzReading 
             _cd(checks, "composite_check_digit", l2[:10] + l2[13:20] + l2[21:35], l2[35])
         else:
             f["optional_data"] = l2[28:].strip("<") or None
-    for name in repaired:
-        key = f"{name}_check_digit"
-        if key in checks and checks[key].ok:
-            checks[key] = passed(f"{name.replace('_', ' ')} check digit matches after swapping OCR look-alike characters (0/O, 1/I, 8/B ...).")
     for name, key in (("birth_date_valid", "birth_date"), ("expiry_date_valid", "expiry_date")):
         if f.get(key) is None:
             checks[name] = failed(f"{key}_invalid", f"The {key.replace('_', ' ')} is not a valid date.")

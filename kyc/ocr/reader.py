@@ -40,7 +40,7 @@ __all__ = ["read_document", "read_image"]
 
 log = logging.getLogger("kyc.ocr")
 
-_CARD_DET_SIDE = 640  # detector input for a straightened card, px (longer side)
+_CARD_DET_SIDE = 512  # detector input for a straightened card, px (longer side)
 _PAGE_DET_SIDE = 1280  # detector input for a whole photo, px
 _MAX_TILT_DEG = 12.0  # on a straightened card, lines tilted more are overlays (watermarks)
 _PORTRAIT = (0.63, 0.08, 0.95, 0.80)  # x0, y0, x1, y1 of the portrait on the front, card fractions
@@ -179,9 +179,9 @@ def _read_card(image: np.ndarray, quad: CardQuad, engine: OcrEngine, today: _dt.
         lines2, upright2 = _lines_fixed(cv2.rotate(upright, cv2.ROTATE_180), engine)
         doc = _card_document(lines2, upright2, today)
     if doc is not None and not _complete(doc) and quad.source != "text":
-        # A glare or shadow can clip the outline: read a 10 % larger area once.
+        # A glare or shadow can clip the outline: read a 25 % larger area once.
         centre = quad.corners.mean(axis=0)
-        wider = CardQuad(centre + (quad.corners - centre) * 1.1, quad.touches_border, quad.source)
+        wider = CardQuad(centre + (quad.corners - centre) * 1.25, quad.touches_border, quad.source)
         lines3, upright3 = _lines(warp_card(image, wider.corners, CARD_SIZE), engine)
         doc3 = _card_document(lines3, upright3, today)
         if doc3 is not None and doc3.type == doc.type and _complete(doc3):
