@@ -72,7 +72,11 @@ def read_image(image: np.ndarray, *, today: _dt.date | None = None, settings: Se
             continue
         documents.append(doc)
     if not documents:
-        documents, saw_text = _read_page(image, engine, today)
+        documents, saw_text, page_cut_off = _read_page(image, engine, today)
+        cut_off = cut_off or page_cut_off
+        if cut_off or any(q.touches_border for q in quads):
+            # The outline ran off the photo: only a complete reading may stand.
+            documents = [d for d in documents if _complete(d)]
         if not documents:
             if cut_off or any(q.touches_border for q in quads):
                 raise error("document_cut_off")
@@ -215,14 +219,14 @@ def _lines_fixed(card: np.ndarray, engine: OcrEngine) -> tuple[list[TextLine], n
 # --------------------------------------------------------------------------- whole photo
 
 
-def _read_page(image: np.ndarray, engine: OcrEngine, today: _dt.date) -> tuple[list[Document], bool]:
-    """Documents found by reading the whole photo; and whether any text was seen at all."""
+def _read_page(image: np.ndarray, engine: OcrEngine, today: _dt.date) -> tuple[list[Document], bool, bool]:
+    """Documents found by reading the whole photo; whether any text was seen; whether a card ran off it."""
     h, w = image.shape[:2]
     scale = min(1.0, _PAGE_DET_SIDE / max(h, w))
     small = cv2.resize(image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA) if scale < 1 else image
     boxes = [b / scale for b in engine.detect(small, _PAGE_DET_SIDE)]
     if not boxes:
-        return [], False
+        return [], False, False
     boxes = sorted(boxes, key=lambda b: -cv2.contourArea(b))[:80]
     crops = []
     for b in boxes:
@@ -242,16 +246,19 @@ def _read_page(image: np.ndarray, engine: OcrEngine, today: _dt.date) -> tuple[l
     mrz = _mrz_document(_rows(lines), today, [ln.score for ln in lines if len(ln.text) >= 20])
     if mrz is not None:
         docs.append(mrz)
-        return docs, True
+        return docs, True, False
     side, _ = classify_side(lines)
+    cut_off = False
     if side is not None:
         quad = quad_from_boxes([b for b, (t, _s) in zip(boxes, texts) if t.strip()], image.shape)
         if quad is not None:
             doc = _read_card(image, quad, engine, today)
+            if doc is not None and quad.touches_border and not _complete(doc):
+                cut_off, doc = True, None
             if doc is not None:
                 docs.append(doc)
     saw_text = sum(len(t.strip()) for t, _ in texts) >= 4
-    return docs, saw_text
+    return docs, saw_text, cut_off
 
 
 def _page_lines(boxes: list[np.ndarray], texts: list[tuple[str, float]], upside: bool) -> list[TextLine]:

@@ -96,3 +96,11 @@ def test_back_long_term_and_irregular_term():
 
 def test_unrelated_text_is_no_side():
     assert classify_side([L("hello", 0.1, 0.1, 0.3, 0.2)]) == (None, 0.0)
+
+
+def test_public_surface():
+    import kyc.ocr
+
+    assert set(kyc.ocr.__all__) == {"read_document", "read_image", "Document", "DocumentReading", "Check", "DOCUMENT_TYPES"}
+    for name in kyc.ocr.__all__:
+        assert hasattr(kyc.ocr, name)
