@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from kyc.ocr.checks import Check, failed, passed
 from kyc.ocr.gb11643 import normalise_id_number, validate_id_number
 
-__all__ = ["TextLine", "classify_side", "parse_front", "parse_back", "validate_front", "validate_back", "WATERMARK"]
+__all__ = ["ETHNIC_GROUPS", "TextLine", "classify_side", "parse_front", "parse_back", "validate_front", "validate_back", "WATERMARK"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,10 @@ class TextLine:
 
 # Overlays such as 复印无效 ("invalid if copied") are written over cards; they are not fields.
 WATERMARK = re.compile(r"(复印|仅供|仅限|再次|无效|使用$|专用)")
+# The 56 nationalities as printed in the 民族 field (GB/T 3304), longest first for matching.
+ETHNIC_GROUPS = tuple(sorted("""汉 蒙古 回 藏 维吾尔 苗 彝 壮 布依 朝鲜 满 侗 瑶 白 土家 哈尼 哈萨克 傣 黎 傈僳 佤 畲 高山
+拉祜 水 东乡 纳西 景颇 柯尔克孜 土 达斡尔 仫佬 羌 布朗 撒拉 毛南 仡佬 锡伯 阿昌 普米 塔吉克 怒 乌孜别克 俄罗斯 鄂温克
+德昂 保安 裕固 京 塔塔尔 独龙 鄂伦春 赫哲 门巴 珞巴 基诺""".split(), key=len, reverse=True))
 _FRONT_KEYS = ("姓名", "性别", "民族", "出生", "住址", "公民身份号码")
 _BACK_KEYS = ("中华人民共和国", "居民身份证", "签发机关", "有效期限")
 _DIGITS = str.maketrans({"O": "0", "o": "0", "D": "0", "I": "1", "l": "1", "|": "1", "Z": "2", "S": "5", "B": "8"})
@@ -174,6 +178,9 @@ def parse_front(lines: list[TextLine]) -> tuple[dict[str, str | None], dict[str,
         eth = re.sub(r"^(民|族)", "", eth)
         eth_lines = right
     eth = re.sub(r"[^\u4e00-\u9fff]", "", eth or "")
+    # The field holds one of 56 names: a misread label (民政 for 民族) leaves junk before it.
+    known = next((g for g in ETHNIC_GROUPS if eth.endswith(g)), None)
+    eth = known or eth
     fields["ethnicity"], conf["ethnicity"] = (eth or None), _conf(eth_lines)
 
     birth_lines = _band(lines, 0.34, 0.46, portrait_x)
@@ -235,6 +242,10 @@ def validate_front(fields: dict[str, str | None], *, today: _dt.date | None = No
     """GB 11643 checks of the number, and the printed birth date and sex against it."""
     checks = validate_id_number(fields.get("id_number"), printed_birth_date=fields.get("birth_date"),
                                 printed_sex=fields.get("sex"), today=today)
+    eth = fields.get("ethnicity")
+    if eth:
+        checks["ethnicity_known"] = (passed("The ethnicity is one of the 56 recognised nationalities.") if eth in ETHNIC_GROUPS
+                                     else failed("ethnicity_unknown", "The ethnicity is not one of the 56 recognised nationalities."))
     missing = [k for k in ("name", "sex", "ethnicity", "birth_date", "address", "id_number") if not fields.get(k)]
     checks["fields_complete"] = (failed("fields_missing", "Some fields could not be read: " + ", ".join(missing) + ".")
                                  if missing else passed("Every front field was read."))

@@ -79,6 +79,9 @@ class RapidOcrEngine:
         self._det = self._ocr._load_det_model()
         self._cls = self._ocr._load_cls_model()
         self._rec = self._ocr._load_rec_model()
+        # Pad a batch of line crops only to its widest member, not to rapidocr's 320 px
+        # minimum: card fields are short (男, 汉), and padding is most of their cost.
+        self._rec.rec_image_shape = [3, 48, 96]
         self._lock = threading.Lock()
 
     def detect(self, image: np.ndarray, max_side: int = 960) -> list[np.ndarray]:

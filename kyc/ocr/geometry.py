@@ -62,6 +62,12 @@ def _quad_ok(quad: np.ndarray, img_area: float) -> bool:
     short_side = (np.linalg.norm(q[3] - q[0]) + np.linalg.norm(q[2] - q[1])) / 2
     if short_side < 1:
         return False
+    # A photographed rectangle keeps its corners near 90 degrees; a glare or shadow wedge does not.
+    for i in range(4):
+        a, b = q[i - 1] - q[i], q[(i + 1) % 4] - q[i]
+        cos = float(np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-9))
+        if abs(cos) > 0.5:  # outside 60-120 degrees
+            return False
     return 1.25 <= long_side / short_side <= 2.0
 
 

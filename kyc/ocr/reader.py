@@ -78,7 +78,7 @@ def read_image(image: np.ndarray, *, today: _dt.date | None = None, settings: Se
             # The outline ran off the photo: only a complete reading may stand.
             documents = [d for d in documents if _complete(d)]
         if not documents:
-            if cut_off or any(q.touches_border for q in quads):
+            if cut_off or (saw_text and any(q.touches_border for q in quads)):
                 raise error("document_cut_off")
             if saw_text:
                 raise error("document_unreadable")
@@ -129,6 +129,9 @@ def _lines(card: np.ndarray, engine: OcrEngine) -> tuple[list[TextLine], np.ndar
         colour = cv2.rotate(colour, cv2.ROTATE_180)
         boxes = [np.array([w - 1, h - 1], np.float32) - b[[2, 3, 0, 1]] for b in boxes]
         crops = [cv2.rotate(c, cv2.ROTATE_180) for c in crops]
+    # Boxes that start inside the portrait area are face features, not text: skip them.
+    keep = [i for i, b in enumerate(boxes) if not (b[:, 0].min() / w > _PORTRAIT[0] and b[:, 1].max() / h < _PORTRAIT[3])]
+    boxes, crops = [boxes[i] for i in keep], [crops[i] for i in keep]
     texts = engine.recognise(crops)
     lines = [
         TextLine(t, sc, float(b[:, 0].min() / w), float(b[:, 1].min() / h), float(b[:, 0].max() / w), float(b[:, 1].max() / h))
@@ -190,9 +193,33 @@ def _read_card(image: np.ndarray, quad: CardQuad, engine: OcrEngine, today: _dt.
         doc3 = _card_document(lines3, upright3, today)
         if doc3 is not None and doc3.type == doc.type and _complete(doc3):
             doc, quad = doc3, wider
+        elif lines:
+            # Or the outline is off to one side: re-estimate it from the text found on the card.
+            retry = _quad_from_card_text(quad, lines, image.shape)
+            if retry is not None:
+                lines4, upright4 = _lines(warp_card(image, retry.corners, CARD_SIZE), engine)
+                doc4 = _card_document(lines4, upright4, today)
+                if doc4 is not None and doc4.type == doc.type and _complete(doc4):
+                    doc, quad = doc4, retry
     if doc is not None:
         doc.corners = [[round(float(x), 1), round(float(y), 1)] for x, y in quad.corners]
     return doc
+
+
+def _quad_from_card_text(quad: CardQuad, lines: list[TextLine], shape: tuple[int, ...]) -> CardQuad | None:
+    """A card outline estimated from the text boxes read on a first, misplaced one (photo px).
+
+    ``lines`` are in the fractions of the straightened card, which may have been turned
+    180 degrees; corners map back through the inverse of the straightening.
+    """
+    w, h = CARD_SIZE
+    dst = np.float32([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]])
+    inv = cv2.getPerspectiveTransform(dst, quad.corners.astype(np.float32))
+    boxes = []
+    for ln in lines:
+        pts = np.float32([[ln.x0 * w, ln.y0 * h], [ln.x1 * w, ln.y0 * h], [ln.x1 * w, ln.y1 * h], [ln.x0 * w, ln.y1 * h]])
+        boxes.append(cv2.perspectiveTransform(pts[None], inv)[0])
+    return quad_from_boxes(boxes, shape)
 
 
 def _complete(doc: Document) -> bool:
