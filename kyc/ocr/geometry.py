@@ -106,6 +106,9 @@ def _masks(small: np.ndarray) -> list[tuple[str, np.ndarray]]:
     edges = cv2.Canny(grey, max(10, 0.4 * med), min(255, 1.0 * med + 30))
     edges = cv2.dilate(edges, np.ones((3, 3), np.uint8), iterations=2)
     out.append(("edges", edges))
+    # Low-contrast outlines (a white card on a pale table): a second, more sensitive pass.
+    low = cv2.Canny(cv2.GaussianBlur(grey, (5, 5), 0), 8, 24)
+    out.append(("edges", cv2.dilate(low, np.ones((3, 3), np.uint8), iterations=2)))
     kernel = np.ones((7, 7), np.uint8)
     for ch in (grey, sat):
         _, th = cv2.threshold(ch, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)

@@ -66,7 +66,7 @@ def read_image(image: np.ndarray, *, today: _dt.date | None = None, settings: Se
         doc = _read_card(image, quad, engine, today)
         if doc is None:
             continue
-        if quad.touches_border and not doc.checks.get("fields_complete", _ok()).ok:
+        if quad.touches_border and not _complete(doc):
             cut_off = True
             errors.append(_err("document_cut_off", card=index))
             continue
@@ -84,12 +84,6 @@ def read_image(image: np.ndarray, *, today: _dt.date | None = None, settings: Se
                 raise error("document_unreadable")
             raise error("document_not_found")
     return DocumentReading(documents=documents, errors=errors, engine=engine.name)
-
-
-def _ok():
-    from kyc.ocr.checks import passed
-
-    return passed("")
 
 
 def _err(code: str, **detail: object) -> dict:
@@ -277,15 +271,48 @@ def _read_page(image: np.ndarray, engine: OcrEngine, today: _dt.date) -> tuple[l
     side, _ = classify_side(lines)
     cut_off = False
     if side is not None:
-        quad = quad_from_boxes([b for b, (t, _s) in zip(boxes, texts) if t.strip()], image.shape)
-        if quad is not None:
+        for group in _text_groups([b for b, (t, _s) in zip(boxes, texts) if t.strip()], image.shape):
+            quad = quad_from_boxes(group, image.shape)
+            if quad is None:
+                continue
             doc = _read_card(image, quad, engine, today)
-            if doc is not None and quad.touches_border and not _complete(doc):
+            if doc is not None and not _complete(doc) and (quad.touches_border or _near_border(group, image.shape)):
                 cut_off, doc = True, None
             if doc is not None:
                 docs.append(doc)
     saw_text = sum(len(t.strip()) for t, _ in texts) >= 4
     return docs, saw_text, cut_off
+
+
+def _near_border(boxes: list[np.ndarray], shape: tuple[int, ...], margin: float = 0.015) -> bool:
+    """Whether any text box reaches the photo's edge (text running off it)."""
+    h, w = shape[:2]
+    pts = np.concatenate(boxes)
+    return bool((pts[:, 0] < margin * w).any() or (pts[:, 0] > (1 - margin) * w).any()
+                or (pts[:, 1] < margin * h).any() or (pts[:, 1] > (1 - margin) * h).any())
+
+
+def _text_groups(boxes: list[np.ndarray], shape: tuple[int, ...]) -> list[list[np.ndarray]]:
+    """Text boxes grouped into blocks (one per card): boxes closer than about three line
+    heights join, so two cards side by side give two groups."""
+    if not boxes:
+        return []
+    heights = [min(np.linalg.norm(b[3] - b[0]), np.linalg.norm(b[1] - b[0])) for b in boxes]
+    reach = max(3, int(3.0 * float(np.median(heights))))
+    h, w = shape[:2]
+    scale = min(1.0, 800 / max(h, w))
+    mask = np.zeros((int(h * scale) + 1, int(w * scale) + 1), np.uint8)
+    for b in boxes:
+        cv2.fillConvexPoly(mask, (b * scale).round().astype(np.int32), 255)
+    k = max(3, int(reach * scale))
+    mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    n, labels = cv2.connectedComponents(mask)
+    groups: dict[int, list[np.ndarray]] = {}
+    for b in boxes:
+        c = (b.mean(axis=0) * scale).round().astype(int)
+        label = int(labels[min(c[1], labels.shape[0] - 1), min(c[0], labels.shape[1] - 1)])
+        groups.setdefault(label, []).append(b)
+    return sorted((g for g in groups.values() if len(g) >= 3), key=len, reverse=True)[:2]
 
 
 def _page_lines(boxes: list[np.ndarray], texts: list[tuple[str, float]], upside: bool) -> list[TextLine]:
