@@ -195,9 +195,47 @@ def _read_card(image: np.ndarray, quad: CardQuad, engine: OcrEngine, today: _dt.
                 doc4 = _card_document(lines4, upright4, today)
                 if doc4 is not None and doc4.type == doc.type and _complete(doc4):
                     doc, quad = doc4, retry
+    if doc is not None and doc.mrz_lines is not None and not _mrz_valid(doc):
+        doc = _card_mrz_second_opinion(doc, lines, upright, today)
     if doc is not None:
         doc.corners = [[round(float(x), 1), round(float(y), 1)] for x, y in quad.corners]
     return doc
+
+
+def _card_mrz_second_opinion(doc: Document, lines: list[TextLine], card: np.ndarray, today: _dt.date) -> Document:
+    """:func:`_mrz_second_opinion` for a zone read on a straightened card."""
+    h, w = card.shape[:2]
+    crops = []
+    for ln in lines:
+        pad = 0.15 * (ln.y1 - ln.y0) * h
+        y0, y1 = max(0, int(ln.y0 * h - pad)), min(h, int(ln.y1 * h + pad))
+        x0, x1 = max(0, int(ln.x0 * w - pad)), min(w, int(ln.x1 * w + pad))
+        crops.append(card[y0:y1, x0:x1] if y1 > y0 and x1 > x0 else card[:4, :4])
+    second = _mrz_second_opinion(crops, [(ln.text, ln.score) for ln in lines])
+    if second is None:
+        return doc
+    def build(t: list[tuple[str, float]]) -> Document | None:
+        lines2 = [TextLine(x, sc, ln.x0, ln.y0, ln.x1, ln.y1) for ln, (x, sc) in zip(lines, t)]
+        return _mrz_document(_rows(lines2), today, [ln.score for ln in lines2 if len(ln.text) >= 20])
+
+    return _combine(doc, [(ln.text, ln.score) for ln in lines], second, build)
+
+
+def _combine(doc: Document, first: list[tuple[str, float]], second: list[tuple[str, float]], build) -> Document:
+    """The zone from the mix of the two engines' line readings whose check digits hold most often."""
+    from itertools import product
+
+    differ = [i for i, (a, b) in enumerate(zip(first, second)) if a[0] != b[0]][:4]
+    best, best_score = doc, _mrz_score(doc)
+    for choice in product((0, 1), repeat=len(differ)):
+        texts = list(first)
+        for i, c in zip(differ, choice):
+            if c:
+                texts[i] = second[i]
+        cand = build(texts)
+        if cand is not None and _mrz_score(cand) > best_score:
+            best, best_score = cand, _mrz_score(cand)
+    return best
 
 
 def _quad_from_card_text(quad: CardQuad, lines: list[TextLine], shape: tuple[int, ...]) -> CardQuad | None:
@@ -265,6 +303,15 @@ def _read_page(image: np.ndarray, engine: OcrEngine, today: _dt.date) -> tuple[l
     lines = _page_lines(boxes, texts, upside)
     docs: list[Document] = []
     mrz = _mrz_document(_rows(lines), today, [ln.score for ln in lines if len(ln.text) >= 20])
+    if mrz is not None and not _mrz_valid(mrz):
+        second = _mrz_second_opinion(crops, texts)
+        if second is not None:
+
+            def build(t: list[tuple[str, float]]) -> Document | None:
+                lines2 = _page_lines(boxes, t, upside)
+                return _mrz_document(_rows(lines2), today, [ln.score for ln in lines2 if len(ln.text) >= 20])
+
+            mrz = _combine(mrz, texts, second, build)
     if mrz is not None:
         docs.append(mrz)
         return docs, True, False
@@ -290,6 +337,46 @@ def _near_border(boxes: list[np.ndarray], shape: tuple[int, ...], margin: float 
     pts = np.concatenate(boxes)
     return bool((pts[:, 0] < margin * w).any() or (pts[:, 0] > (1 - margin) * w).any()
                 or (pts[:, 1] < margin * h).any() or (pts[:, 1] > (1 - margin) * h).any())
+
+
+def _mrz_score(doc: Document) -> int:
+    return sum(c.ok for k, c in doc.checks.items() if k.endswith("_check_digit"))
+
+
+def _mrz_valid(doc: Document) -> bool:
+    return all(c.ok for k, c in doc.checks.items() if k.endswith("_check_digit"))
+
+
+def _mrz_second_opinion(crops: list[np.ndarray], texts: list[tuple[str, float]]) -> list[tuple[str, float]] | None:
+    """The MRZ-looking lines read again by Tesseract restricted to the MRZ alphabet.
+
+    Used only when a check digit fails; the reading whose check digits hold more often
+    is kept, so a second engine can only settle the zone, never override a valid one.
+    """
+    import shutil
+
+    if shutil.which("tesseract") is None:
+        return None
+    import pytesseract
+
+    from kyc.ocr.mrz import clean_line
+
+    out = list(texts)
+    changed = False
+    for i, (crop, (text, score)) in enumerate(zip(crops, texts)):
+        if len(clean_line(text)) < 20:
+            continue
+        h = crop.shape[0]
+        big = cv2.resize(crop, None, fx=40 / h, fy=40 / h, interpolation=cv2.INTER_CUBIC) if h < 40 else crop
+        config = "--psm 7 -c tessedit_char_whitelist=ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<"
+        try:
+            read = pytesseract.image_to_string(big[:, :, ::-1], lang="eng", config=config).strip()
+        except (pytesseract.TesseractError, OSError):
+            return None
+        if len(clean_line(read)) >= 20:
+            out[i] = (read, score)
+            changed = True
+    return out if changed else None
 
 
 def _text_groups(boxes: list[np.ndarray], shape: tuple[int, ...]) -> list[list[np.ndarray]]:
