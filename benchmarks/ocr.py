@@ -217,3 +217,9 @@ def main(argv: list[str]) -> int:
     (args.out / "report.md").write_text(_markdown(report), encoding="utf-8")
     print(f"wrote {args.out / 'report.md'}")
     return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    raise SystemExit(main(sys.argv[1:]))
