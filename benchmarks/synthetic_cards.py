@@ -1,0 +1,410 @@
+"""Synthetic Chinese resident ID cards (second generation) in phone-photo scenes.
+
+Random but valid identities (GB 11643 check character, real GB/T 2260 region codes),
+the front and back drawn in the layout of the real card (85.6 x 54 mm, drawn at
+10 px/mm), then placed in a scene: background, rotation (upside down too),
+perspective, blur, noise, glare, ``复印无效``-style watermarks and JPEG compression.
+Every sample carries its ground truth as a JSON-able dict. Nothing made here is
+committed: tests and the benchmark generate what they need from a seed.
+
+Difficulty levels:
+
+* ``easy``: one side, upright (tilt up to 8 degrees), mild scene, JPEG 90.
+* ``medium``: one side, tilt up to 25 degrees or upside down, light perspective,
+  blur or noise, a watermark half the time, JPEG 75-90.
+* ``hard``: any rotation (0-360 degrees), perspective, blur and noise, glare, watermark,
+  JPEG 55-80, and half the photos hold both sides side by side.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import math
+import random
+import sys
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+from kyc.ocr.gb11643 import check_character, region_codes
+
+__all__ = ["Identity", "Sample", "random_identity", "render_front", "render_back", "make_sample", "DIFFICULTIES"]
+
+DIFFICULTIES = ("easy", "medium", "hard")
+CARD_W, CARD_H = 856, 540
+FONT_DIR = Path("/usr/share/fonts/opentype/noto")
+FACES_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "faces" / "lfw"
+
+_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+_COMPOUND = ["欧阳", "司马", "上官", "诸葛", "东方"]
+_GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华文辉建国玉兰志强婷雪梅海燕鹏飞宇浩然子轩梓涵欣怡思远晨曦嘉怡俊杰晓东丹丹佳琪一鸣天佑雨萱诗涵博文昊然若曦宏伟永红春梅秋菊冬梅金凤"
+_ETHNIC = ["汉"] * 12 + ["回", "满", "蒙古", "壮", "维吾尔", "藏", "苗", "彝", "土家", "朝鲜", "侗", "瑶", "白", "哈尼", "哈萨克", "傣", "黎"]
+_ROADS = "人民解放建设中山和平胜利幸福光明新华文化友谊团结东风长江黄河青年朝阳复兴振兴兴华"
+_ROAD_KIND = ["路", "街", "大道", "巷"]
+_VILLAGE = ["村", "社区", "组"]
+_WATERMARKS = ["复印无效", "仅供实名认证使用", "再次复印无效", "仅限本次使用"]
+
+
+@dataclass
+class Identity:
+    name: str
+    sex: str
+    ethnicity: str
+    birth_date: dt.date
+    address: str
+    id_number: str
+    issuing_authority: str
+    valid_from: dt.date
+    valid_until: dt.date | None  # None: 长期
+
+    def fields(self) -> dict[str, str | None]:
+        return {
+            "name": self.name,
+            "sex": self.sex,
+            "ethnicity": self.ethnicity,
+            "birth_date": self.birth_date.isoformat(),
+            "address": self.address,
+            "id_number": self.id_number,
+            "issuing_authority": self.issuing_authority,
+            "valid_from": self.valid_from.isoformat(),
+            "valid_until": self.valid_until.isoformat() if self.valid_until else None,
+        }
+
+
+@dataclass
+class Sample:
+    """One photo: JPEG bytes and the ground truth of each side it shows."""
+
+    image: bytes
+    difficulty: str
+    identity: Identity
+    sides: list[str]  # "cn_id_front" / "cn_id_back", left to right
+    truth: dict[str, object] = field(default_factory=dict)
+
+    def ground_truth(self) -> dict[str, object]:
+        front = {k: v for k, v in self.identity.fields().items() if k in FRONT_FIELDS}
+        back = {k: v for k, v in self.identity.fields().items() if k in BACK_FIELDS}
+        return {
+            "difficulty": self.difficulty,
+            "documents": [{"type": s, "fields": front if s == "cn_id_front" else back} for s in self.sides],
+            **self.truth,
+        }
+
+
+FRONT_FIELDS = ("name", "sex", "ethnicity", "birth_date", "address", "id_number")
+BACK_FIELDS = ("issuing_authority", "valid_from", "valid_until")
+
+
+# --------------------------------------------------------------------------- identities
+
+
+def _add_years(d: dt.date, years: int) -> dt.date:
+    try:
+        return d.replace(year=d.year + years)
+    except ValueError:  # 29 February
+        return d.replace(year=d.year + years, day=28)
+
+
+def random_identity(rng: random.Random, today: dt.date = dt.date(2026, 1, 1)) -> Identity:
+    sex = rng.choice("男女")
+    surname = rng.choice(_COMPOUND) if rng.random() < 0.03 else rng.choice(_SURNAMES)
+    given = "".join(rng.choice(_GIVEN) for _ in range(rng.choice((1, 2, 2, 2))))
+    birth = dt.date(1950, 1, 1) + dt.timedelta(days=rng.randrange((dt.date(2008, 12, 31) - dt.date(1950, 1, 1)).days))
+    code, prefix = rng.choice(region_codes())
+    if rng.random() < 0.5:
+        street = "".join(rng.sample(_ROADS, 2)) + rng.choice(_ROAD_KIND) + f"{rng.randint(1, 999)}号"
+        if rng.random() < 0.6:
+            street += f"{rng.randint(1, 30)}栋{rng.randint(1, 6)}单元{rng.randint(101, 2604)}室"
+    else:
+        street = "".join(rng.sample(_ROADS, 2)) + rng.choice(["镇", "乡", "街道"]) + "".join(rng.sample(_ROADS, 2)) + rng.choice(_VILLAGE) + f"{rng.randint(1, 300)}号"
+    seq = rng.randrange(0, 500) * 2 + (1 if sex == "男" else 0)
+    body = f"{code}{birth:%Y%m%d}{seq:03d}"
+    age_at_issue = rng.randint(16, max(17, min(70, today.year - birth.year)))
+    issued = _add_years(birth, age_at_issue) + dt.timedelta(days=rng.randrange(300))
+    if issued > today:
+        issued = today - dt.timedelta(days=rng.randrange(1, 300))
+    years = 10 if age_at_issue < 26 else 20 if age_at_issue < 46 else None
+    until = _add_years(issued, years) if years else None
+    county = prefix[-3:] if len(prefix) > 3 else prefix
+    authority = (prefix[prefix.find("省") + 1 :] if "省" in prefix else prefix[prefix.find("区") + 1 :] if "自治区" in prefix else prefix[3:] or prefix)
+    authority = (authority or county) + "公安局"
+    return Identity(
+        name=surname + given,
+        sex=sex,
+        ethnicity=rng.choice(_ETHNIC),
+        birth_date=birth,
+        address=prefix + street,
+        id_number=body + check_character(body),
+        issuing_authority=authority,
+        valid_from=issued,
+        valid_until=until,
+    )
+
+
+# --------------------------------------------------------------------------- card faces
+
+
+@lru_cache(maxsize=32)
+def _font(kind: str, size: int) -> ImageFont.FreeTypeFont:
+    names = {"sans": "NotoSansCJK-Regular.ttc", "bold": "NotoSansCJK-Bold.ttc", "serif": "NotoSerifCJK-Regular.ttc",
+             "serif_bold": "NotoSerifCJK-Bold.ttc"}
+    path = FONT_DIR / names[kind]
+    if not path.exists():
+        path = FONT_DIR / names["sans"]
+    return ImageFont.truetype(str(path), size, index=2)  # index 2: SC
+
+
+def _card_base(rng: random.Random) -> Image.Image:
+    """The guilloche-like pale background of the card, with rounded corners."""
+    w, h = CARD_W, CARD_H
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    tint = np.array([rng.uniform(232, 246), rng.uniform(236, 248), rng.uniform(238, 250)], np.float32)
+    wave = (np.sin(x / rng.uniform(9, 15) + np.sin(y / 23.0) * 3) + np.sin(y / rng.uniform(11, 17) + x / 40.0)) * 4
+    img = np.clip(tint[None, None, :] + wave[..., None] - (x / w)[..., None] * 8, 0, 255).astype(np.uint8)
+    return Image.fromarray(img, "RGB")
+
+
+def _portrait(rng: random.Random, size: tuple[int, int]) -> Image.Image:
+    w, h = size
+    faces = sorted(FACES_DIR.glob("images/*/*.jpg"))[:2000] if FACES_DIR.is_dir() else []
+    if not faces:
+        faces = sorted(FACES_DIR.glob("*/*.jpg"))[:2000] if FACES_DIR.is_dir() else []
+    if faces:
+        face = Image.open(rng.choice(faces)).convert("RGB")
+        fw, fh = face.size
+        box = (int(fw * 0.22), int(fh * 0.12), int(fw * 0.78), int(fh * 0.12 + (fw * 0.56) * h / w))
+        return face.crop(box).resize((w, h), Image.BILINEAR)
+    img = Image.new("RGB", (w, h), (238, 240, 244))
+    d = ImageDraw.Draw(img)
+    d.ellipse((w * 0.28, h * 0.12, w * 0.72, h * 0.58), fill=(70, 60, 55))
+    d.ellipse((w * 0.08, h * 0.62, w * 0.92, h * 1.3), fill=(40, 45, 60))
+    return img
+
+
+def _spaced(draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, font, fill, spacing: float) -> None:
+    x, y = xy
+    for ch in text:
+        draw.text((x, y), ch, font=font, fill=fill)
+        x += draw.textlength(ch, font=font) + spacing
+
+
+def _wrap(text: str, n: int) -> list[str]:
+    return [text[i : i + n] for i in range(0, len(text), n)]
+
+
+def render_front(ident: Identity, rng: random.Random) -> Image.Image:
+    """The front at 856 x 540 px: fields on the left, portrait on the right."""
+    img = _card_base(rng)
+    d = ImageDraw.Draw(img)
+    label_color = (rng.randint(20, 60), rng.randint(110, 150), rng.randint(170, 210))
+    ink = tuple(rng.randint(0, 35) for _ in range(3))
+    serif = rng.random() < 0.5
+    value_font = _font("serif" if serif else "sans", 30)
+    name_font = _font("serif_bold" if serif else "bold", 34)
+    label_font = _font("sans", 24)
+    lx, vx = 56, 150
+    d.text((lx, 72), "姓  名", font=label_font, fill=label_color)
+    _spaced(d, (vx, 66), ident.name, name_font, ink, 4)
+    d.text((lx, 138), "性  别", font=label_font, fill=label_color)
+    d.text((vx, 133), ident.sex, font=value_font, fill=ink)
+    d.text((268, 138), "民  族", font=label_font, fill=label_color)
+    d.text((362, 133), ident.ethnicity, font=value_font, fill=ink)
+    d.text((lx, 204), "出  生", font=label_font, fill=label_color)
+    b = ident.birth_date
+    d.text((vx, 199), str(b.year), font=value_font, fill=ink)
+    d.text((vx + 80, 204), "年", font=label_font, fill=label_color)
+    d.text((vx + 118, 199), str(b.month), font=value_font, fill=ink)
+    d.text((vx + 155, 204), "月", font=label_font, fill=label_color)
+    d.text((vx + 193, 199), str(b.day), font=value_font, fill=ink)
+    d.text((vx + 230, 204), "日", font=label_font, fill=label_color)
+    d.text((lx, 270), "住  址", font=label_font, fill=label_color)
+    for i, line in enumerate(_wrap(ident.address, 11)[:4]):
+        d.text((vx, 265 + i * 42), line, font=value_font, fill=ink)
+    d.text((lx, 456), "公民身份号码", font=label_font, fill=label_color)
+    num_font = _font("sans", 34)
+    _spaced(d, (265, 448), ident.id_number, num_font, ink, rng.uniform(6, 9))
+    pw, ph = 250, 310
+    por = _portrait(rng, (pw, ph))
+    mask = Image.new("L", (pw, ph), 255).filter(ImageFilter.GaussianBlur(0))
+    img.paste(por, (560, 60), mask)
+    return _round_corners(img)
+
+
+def render_back(ident: Identity, rng: random.Random) -> Image.Image:
+    """The back at 856 x 540 px: emblem, title, issuing authority, validity period."""
+    img = _card_base(rng)
+    d = ImageDraw.Draw(img)
+    red = (rng.randint(190, 220), rng.randint(20, 50), rng.randint(20, 50))
+    cx, cy, r = 130, 130, 78
+    d.ellipse((cx - r, cy - r, cx + r, cy + r), outline=red, width=10)
+    d.ellipse((cx - r + 20, cy - r + 20, cx + r - 20, cy + r - 20), fill=red)
+    star = [(cx + 34 * math.cos(math.radians(-90 + k * 36)) * (1 if k % 2 == 0 else 0.4),
+             cy + 34 * math.sin(math.radians(-90 + k * 36)) * (1 if k % 2 == 0 else 0.4)) for k in range(10)]
+    d.polygon(star, fill=(250, 215, 60))
+    ink = tuple(rng.randint(0, 35) for _ in range(3))
+    _spaced(d, (262, 62), "中华人民共和国", _font("serif_bold", 42), ink, 10)
+    _spaced(d, (252, 132), "居民身份证", _font("serif_bold", 62), ink, 18)
+    label_font = _font("sans", 26)
+    value_font = _font("sans", 28)
+    d.text((150, 392), "签发机关", font=label_font, fill=ink)
+    d.text((290, 389), ident.issuing_authority, font=value_font, fill=ink)
+    d.text((150, 460), "有效期限", font=label_font, fill=ink)
+    until = ident.valid_until.strftime("%Y.%m.%d") if ident.valid_until else "长期"
+    d.text((290, 457), f"{ident.valid_from:%Y.%m.%d}-{until}", font=value_font, fill=ink)
+    return _round_corners(img)
+
+
+def _round_corners(img: Image.Image, radius: int = 32) -> Image.Image:
+    rgba = img.convert("RGBA")
+    mask = Image.new("L", img.size, 0)
+    ImageDraw.Draw(mask).rounded_rectangle((0, 0, img.size[0] - 1, img.size[1] - 1), radius, fill=255)
+    rgba.putalpha(mask)
+    return rgba
+
+
+# --------------------------------------------------------------------------- scenes
+
+
+def _background(rng: random.Random, w: int, h: int) -> np.ndarray:
+    kind = rng.choice(["plain", "wood", "noise", "cloth"])
+    base = np.array([rng.randint(30, 220) for _ in range(3)], np.float32)
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    if kind == "wood":
+        tex = np.sin(x / rng.uniform(6, 20) + np.sin(y / 60.0) * 4) * 18
+    elif kind == "cloth":
+        tex = (np.sin(x / 3.0) * np.sin(y / 3.0)) * 12
+    elif kind == "noise":
+        tex = cv2.GaussianBlur(np.random.default_rng(rng.randrange(1 << 30)).normal(0, 30, (h, w)).astype(np.float32), (0, 0), 5)
+    else:
+        tex = np.zeros((h, w), np.float32)
+    shade = (x / w - 0.5) * rng.uniform(-40, 40) + (y / h - 0.5) * rng.uniform(-40, 40)
+    img = base[None, None, :] + (tex + shade)[..., None]
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def _place(scene: np.ndarray, card: Image.Image, quad: np.ndarray) -> None:
+    """Warp the RGBA card onto ``quad`` (4x2, clockwise from the card's top-left) in ``scene``."""
+    rgba = np.asarray(card)
+    src = np.float32([[0, 0], [CARD_W, 0], [CARD_W, CARD_H], [0, CARD_H]])
+    m = cv2.getPerspectiveTransform(src, quad.astype(np.float32))
+    h, w = scene.shape[:2]
+    warped = cv2.warpPerspective(rgba, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0, 0))
+    alpha = warped[..., 3:4].astype(np.float32) / 255.0
+    scene[:] = (scene * (1 - alpha) + warped[..., :3] * alpha).astype(np.uint8)
+
+
+def _card_quad(rng: random.Random, center: tuple[float, float], width: float, angle_deg: float, persp: float) -> np.ndarray:
+    hw, hh = width / 2, width * CARD_H / CARD_W / 2
+    pts = np.array([[-hw, -hh], [hw, -hh], [hw, hh], [-hw, hh]], np.float64)
+    pts += np.array([[rng.uniform(-persp, persp) * hw, rng.uniform(-persp, persp) * hh] for _ in range(4)])
+    a = math.radians(angle_deg)
+    rot = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
+    return pts @ rot.T + np.array(center)
+
+
+def _watermark(img: Image.Image, rng: random.Random, box: tuple[int, int, int, int]) -> None:
+    text = rng.choice(_WATERMARKS)
+    x0, y0, x1, y1 = box
+    layer = Image.new("RGBA", img.size, (0, 0, 0, 0))
+    d = ImageDraw.Draw(layer)
+    size = max(24, (x1 - x0) // (len(text) + 2))
+    font = _font("bold", size)
+    color = (rng.randint(0, 80), rng.randint(0, 80), rng.randint(120, 255), rng.randint(50, 90))
+    d.text((x0 + (x1 - x0) * 0.12, (y0 + y1) / 2 - size / 2), text, font=font, fill=color)
+    layer = layer.rotate(rng.uniform(-25, 25), center=((x0 + x1) / 2, (y0 + y1) / 2))
+    img.alpha_composite(layer)
+
+
+def _glare(scene: np.ndarray, rng: random.Random) -> None:
+    h, w = scene.shape[:2]
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    cx, cy = rng.uniform(0.2, 0.8) * w, rng.uniform(0.2, 0.8) * h
+    sx, sy = rng.uniform(0.05, 0.15) * w, rng.uniform(0.05, 0.15) * h
+    g = np.exp(-(((x - cx) / sx) ** 2 + ((y - cy) / sy) ** 2)) * rng.uniform(50, 110)
+    scene[:] = np.clip(scene.astype(np.float32) + g[..., None], 0, 255).astype(np.uint8)
+
+
+def make_sample(seed: int, difficulty: str = "medium", *, both_sides: bool | None = None) -> Sample:
+    """One photo of a synthetic card, reproducible from ``seed``."""
+    if difficulty not in DIFFICULTIES:
+        raise ValueError(f"difficulty must be one of {DIFFICULTIES}")
+    rng = random.Random(f"{difficulty}:{seed}")
+    ident = random_identity(rng)
+    if both_sides is None:
+        both_sides = difficulty == "hard" and rng.random() < 0.5
+    sides = ["cn_id_front", "cn_id_back"] if both_sides else [rng.choice(["cn_id_front", "cn_id_back"])]
+    faces = []
+    for side in sides:
+        card = render_front(ident, rng) if side == "cn_id_front" else render_back(ident, rng)
+        if difficulty != "easy" and rng.random() < (0.5 if difficulty == "medium" else 0.8):
+            _watermark(card, rng, (60, 100, CARD_W - 60, CARD_H - 100))
+        faces.append(card)
+    # Scene size like a phone photo, downscaled: card width 40-70 % of the photo.
+    W, H = (1280, 960) if rng.random() < 0.5 else (960, 1280)
+    if both_sides:
+        W, H = 1600, 1000
+    scene = _background(rng, W, H)
+    if difficulty == "easy":
+        angle, persp = rng.uniform(-8, 8), 0.0
+    elif difficulty == "medium":
+        angle = rng.uniform(-25, 25) + (180 if rng.random() < 0.3 else 0)
+        persp = 0.04
+    else:
+        angle, persp = rng.uniform(0, 360), 0.08
+    if both_sides:
+        angle = rng.uniform(-20, 20) + (180 if rng.random() < 0.3 else 0)
+    corners: list[list[list[float]]] = []
+    for i, card in enumerate(faces):
+        n = len(faces)
+        slot_w = W / n
+        width = min(slot_w * rng.uniform(0.62, 0.8), H * 0.75 * CARD_W / CARD_H)
+        rad = math.radians(angle)
+        ext_w = abs(width * math.cos(rad)) + abs(width * CARD_H / CARD_W * math.sin(rad))
+        ext_h = abs(width * math.sin(rad)) + abs(width * CARD_H / CARD_W * math.cos(rad))
+        scale = min(1.0, 0.9 * slot_w / ext_w, 0.9 * H / ext_h)
+        width *= scale
+        ext_w, ext_h = ext_w * scale, ext_h * scale
+        margin_x = max(0.0, (slot_w - ext_w) / 2 - 0.04 * slot_w)
+        margin_y = max(0.0, (H - ext_h) / 2 - 0.04 * H)
+        cx = slot_w * (i + 0.5) + rng.uniform(-margin_x, margin_x)
+        cy = H / 2 + rng.uniform(-margin_y, margin_y)
+        quad = _card_quad(rng, (cx, cy), width, angle, persp)
+        _place(scene, card, quad)
+        corners.append([[round(float(x), 1), round(float(y), 1)] for x, y in quad])
+    if difficulty == "hard" or (difficulty == "medium" and rng.random() < 0.3):
+        _glare(scene, rng)
+    if difficulty != "easy":
+        sigma = rng.uniform(0.4, 1.2 if difficulty == "hard" else 0.8)
+        scene = cv2.GaussianBlur(scene, (0, 0), sigma)
+        noise = np.random.default_rng(rng.randrange(1 << 30)).normal(0, rng.uniform(2, 8 if difficulty == "hard" else 5), scene.shape)
+        scene = np.clip(scene.astype(np.float32) + noise, 0, 255).astype(np.uint8)
+    quality = {"easy": 90, "medium": rng.randint(75, 90), "hard": rng.randint(55, 80)}[difficulty]
+    buf = io.BytesIO()
+    Image.fromarray(scene, "RGB").save(buf, format="JPEG", quality=quality)
+    return Sample(image=buf.getvalue(), difficulty=difficulty, identity=ident, sides=sides,
+                  truth={"seed": seed, "angle_deg": round(angle % 360, 1), "jpeg_quality": quality, "corners": corners})
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write samples and their ground truth: ``python -m benchmarks.synthetic_cards OUT_DIR [N] [DIFFICULTY]``."""
+    argv = sys.argv[1:] if argv is None else argv
+    out = Path(argv[0] if argv else "reports/ocr/samples")
+    n = int(argv[1]) if len(argv) > 1 else 10
+    levels = [argv[2]] if len(argv) > 2 else list(DIFFICULTIES)
+    out.mkdir(parents=True, exist_ok=True)
+    for level in levels:
+        for seed in range(n):
+            s = make_sample(seed, level)
+            (out / f"{level}_{seed:04d}.jpg").write_bytes(s.image)
+            (out / f"{level}_{seed:04d}.json").write_text(json.dumps(s.ground_truth(), ensure_ascii=False, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
