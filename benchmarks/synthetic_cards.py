@@ -198,8 +198,12 @@ def _wrap(text: str, n: int) -> list[str]:
     return [text[i : i + n] for i in range(0, len(text), n)]
 
 
-def render_front(ident: Identity, rng: random.Random) -> Image.Image:
-    """The front at 856 x 540 px: fields on the left, portrait on the right."""
+def render_front(ident: Identity, rng: random.Random, portrait: Image.Image | None = None) -> Image.Image:
+    """The front at 856 x 540 px: fields on the left, portrait on the right.
+
+    ``portrait`` (any size, resized to the portrait area) puts a known face on the card,
+    for end-to-end tests that match it against a selfie; by default a random LFW face.
+    """
     img = _card_base(rng)
     d = ImageDraw.Draw(img)
     label_color = (rng.randint(20, 60), rng.randint(110, 150), rng.randint(170, 210))
@@ -230,7 +234,7 @@ def render_front(ident: Identity, rng: random.Random) -> Image.Image:
     num_font = _font("sans", 34)
     _spaced(d, (265, 448), ident.id_number, num_font, ink, rng.uniform(6, 9))
     pw, ph = 250, 310
-    por = _portrait(rng, (pw, ph))
+    por = portrait.convert("RGB").resize((pw, ph), Image.BILINEAR) if portrait is not None else _portrait(rng, (pw, ph))
     mask = Image.new("L", (pw, ph), 255).filter(ImageFilter.GaussianBlur(0))
     img.paste(por, (560, 60), mask)
     return _round_corners(img)
@@ -328,6 +332,19 @@ def _glare(scene: np.ndarray, rng: random.Random) -> None:
     sx, sy = rng.uniform(0.05, 0.15) * w, rng.uniform(0.05, 0.15) * h
     g = np.exp(-(((x - cx) / sx) ** 2 + ((y - cy) / sy) ** 2)) * rng.uniform(50, 110)
     scene[:] = np.clip(scene.astype(np.float32) + g[..., None], 0, 255).astype(np.uint8)
+
+
+def photograph(card: Image.Image, seed: int = 0) -> bytes:
+    """A plain phone-like JPEG photo of one rendered card: slight rotation and
+    perspective on a textured background (the easy set's conditions)."""
+    rng = random.Random(f"photograph:{seed}")
+    W, H = 1280, 960
+    scene = _background(rng, W, H)
+    quad = _card_quad(rng, (W / 2, H / 2), W * 0.7, rng.uniform(-8, 8), 0.02)
+    _place(scene, card, quad)
+    buf = io.BytesIO()
+    Image.fromarray(scene, "RGB").save(buf, format="JPEG", quality=90)
+    return buf.getvalue()
 
 
 def make_sample(seed: int, difficulty: str = "medium", *, both_sides: bool | None = None) -> Sample:
