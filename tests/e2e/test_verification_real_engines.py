@@ -121,3 +121,17 @@ def test_selfie_without_a_face_is_a_clear_4xx(service, card):
     files = {"id_front": ("front.jpg", front, "image/jpeg"), "selfie": ("selfie.png", blank.getvalue(), "image/png")}
     r = http.post("/v1/verifications", data={"consent_id": _consent(http, headers, "noface")}, files=files, headers=headers)
     assert r.status_code == 422 and r.json()["error"]["code"] == "face_not_found"
+
+
+def test_card_with_its_mrz_on_the_back(service, shared_data):
+    """The shared US permanent-resident mock: no layout we parse on the front, a TD1 MRZ on
+    the back. The MRZ is the document and the front photo's face is the portrait."""
+    http, headers = service
+    root = shared_data / "faces" / "kyc_sets" / "mock-documents"
+    front, back, selfie = (_png_bytes(root / f"set_3_{p}.png") for p in ("doc_front", "doc_back", "selfie"))
+    body = _verify(http, headers, _consent(http, headers, "set3"), front, back, selfie)
+    assert body["document"]["type"] == "mrz_td1", body
+    fields = body["document"]["fields"]
+    # the MRZ's document number and names under the common, masked field names
+    assert fields["id_number"] == "*******23" and fields["name"] == "D**********E", fields
+    assert body["scores"]["face"]["match"] is True

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 
 import pytest
 
+from kyc.errors import KycError
 from kyc.verification import DecisionRules, Evidence, VerificationInput, decide, load_rules, mask_id_number, mask_name, run_pipeline
 from kyc.verification.masking import mask_fields
 from tests.service.fakes import FakeEngines, png
@@ -76,9 +78,31 @@ def test_pipeline_merges_the_back_and_reports_a_missing_portrait():
     assert ev.face["match"] and result.selfie_template.startswith(b"FAKETPL1")
     doc = next(iter(fake.documents.values()))
     doc.portrait = None
+    # Without a portrait crop the largest face in the front photo stands in for it ...
     ev = run_pipeline(VerificationInput(front, None, png(colour)), fake.engines(), DecisionRules()).evidence
+    assert ev.face_problem is None and ev.face["match"]
+    # ... and a front photo without any face is a missing portrait, sent to review.
+    dark = fake.id_card((0, 0, 0), marker=3)
+    fake.documents[hashlib.sha256(dark).hexdigest()].portrait = None
+    ev = run_pipeline(VerificationInput(dark, None, png(colour)), fake.engines(), DecisionRules()).evidence
     assert ev.face is None and ev.face_problem == "id_portrait_missing"
     assert decide(ev, DecisionRules()).status == "review"
+
+
+def test_pipeline_takes_the_document_from_the_back_when_the_front_has_none():
+    """FAKE engines: an ID card whose MRZ is on the back (TD1) and whose front the reader
+    cannot parse; the back's reading is the document, the front photo gives the portrait."""
+    fake = FakeEngines()
+    colour = (200, 150, 120)
+    back = fake.id_card(colour, marker=4)
+    fake.documents[hashlib.sha256(back).hexdigest()].type = "mrz_td1"
+    fake.documents[hashlib.sha256(back).hexdigest()].portrait = None
+    front_photo = png(colour, (200, 126), 5)  # unknown to the reader: document_not_found
+    result = run_pipeline(VerificationInput(front_photo, back, png(colour)), fake.engines(), DecisionRules())
+    assert result.evidence.document_type == "mrz_td1" and result.evidence.face["match"]
+    with pytest.raises(KycError) as exc:
+        run_pipeline(VerificationInput(front_photo, None, png(colour)), fake.engines(), DecisionRules())
+    assert exc.value.code == "document_not_found"
 
 
 def test_pipeline_with_an_active_liveness_session():
