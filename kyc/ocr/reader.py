@@ -310,9 +310,14 @@ def _read_page(image: np.ndarray, engine: OcrEngine, today: _dt.date) -> tuple[l
     boxes = sorted(boxes, key=lambda b: -cv2.contourArea(b))[:80]
     crops = []
     for b in boxes:
-        c = crop_box(image, b, pad=0.08)
-        if c.shape[0] > 1.5 * c.shape[1]:  # a vertical line: the page is turned 90 degrees
-            c = cv2.rotate(c, cv2.ROTATE_90_COUNTERCLOCKWISE)
+        if np.linalg.norm(b[3] - b[0]) > 1.5 * np.linalg.norm(b[1] - b[0]):
+            # A vertical line: the page is turned 90 degrees. Start the box at its top-right
+            # corner so the crop runs along the line (as turned counter-clockwise) and the
+            # padding scales with the line's height, not its length (which took in the
+            # neighbouring lines of an MRZ).
+            c = crop_box(image, b[[1, 2, 3, 0]], pad=0.08)
+        else:
+            c = crop_box(image, b, pad=0.08)
         crops.append(c)
     # One orientation for the whole page (a vote weighted by line length): single lines
     # such as ``<<<<`` runs are ambiguous on their own.
