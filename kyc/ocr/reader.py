@@ -33,7 +33,7 @@ from kyc.images import decode_image
 from kyc.ocr.cn_id import TextLine, classify_side, parse_back, parse_front, validate_back, validate_front
 from kyc.ocr.engines import OcrEngine, crop_box, get_engine
 from kyc.ocr.geometry import CARD_SIZE, CardQuad, find_card_quads, quad_from_boxes, warp_card
-from kyc.ocr.mrz import best_mrz
+from kyc.ocr.mrz import best_mrz, find_mrz_lines
 from kyc.ocr.reading import Document, DocumentReading
 
 __all__ = ["read_document", "read_image"]
@@ -196,14 +196,15 @@ def _read_card(image: np.ndarray, quad: CardQuad, engine: OcrEngine, today: _dt.
                 if doc4 is not None and doc4.type == doc.type and _complete(doc4):
                     doc, quad = doc4, retry
     if doc is not None and doc.mrz_lines is not None and not _mrz_valid(doc):
-        doc = _card_mrz_second_opinion(doc, lines, upright, today)
+        doc = _card_mrz_second_opinion(doc, lines, upright, engine, today)
     if doc is not None:
         doc.corners = [[round(float(x), 1), round(float(y), 1)] for x, y in quad.corners]
     return doc
 
 
-def _card_mrz_second_opinion(doc: Document, lines: list[TextLine], card: np.ndarray, today: _dt.date) -> Document:
-    """:func:`_mrz_second_opinion` for a zone read on a straightened card."""
+def _card_mrz_second_opinion(doc: Document, lines: list[TextLine], card: np.ndarray, engine: OcrEngine,
+                             today: _dt.date) -> Document:
+    """:func:`_mrz_rereads` for a zone read on a straightened card."""
     h, w = card.shape[:2]
     crops = []
     for ln in lines:
@@ -211,27 +212,47 @@ def _card_mrz_second_opinion(doc: Document, lines: list[TextLine], card: np.ndar
         y0, y1 = max(0, int(ln.y0 * h - pad)), min(h, int(ln.y1 * h + pad))
         x0, x1 = max(0, int(ln.x0 * w - pad)), min(w, int(ln.x1 * w + pad))
         crops.append(card[y0:y1, x0:x1] if y1 > y0 and x1 > x0 else card[:4, :4])
-    second = _mrz_second_opinion(crops, [(ln.text, ln.score) for ln in lines])
-    if second is None:
+    rereads = _mrz_rereads(crops, [(ln.text, ln.score) for ln in lines], engine)
+    if not rereads:
         return doc
+
     def build(t: list[tuple[str, float]]) -> Document | None:
         lines2 = [TextLine(x, sc, ln.x0, ln.y0, ln.x1, ln.y1) for ln, (x, sc) in zip(lines, t)]
         return _mrz_document(_rows(lines2), today, [ln.score for ln in lines2 if len(ln.text) >= 20])
 
-    return _combine(doc, [(ln.text, ln.score) for ln in lines], second, build)
+    return _combine(doc, [(ln.text, ln.score) for ln in lines], rereads, build)
 
 
-def _combine(doc: Document, first: list[tuple[str, float]], second: list[tuple[str, float]], build) -> Document:
-    """The zone from the mix of the two engines' line readings whose check digits hold most often."""
+def _combine(doc: Document, first: list[tuple[str, float]], alternatives: list[list[tuple[str, float]]], build,
+             max_lines: int = 4, max_per_line: int = 4) -> Document:
+    """The zone from the mix of line readings whose check digits hold most often.
+
+    ``first`` is the reading of every line, each of ``alternatives`` a re-reading of
+    the same lines (another engine, other preprocessing). Per line, the distinct texts
+    read for it are the candidates (``first``'s first); every mix is parsed by
+    ``build`` and the first one with strictly more valid check digits than ``doc``
+    (then than the best so far) is kept. Only real readings are mixed: no character is
+    ever changed here.
+    """
     from itertools import product
 
-    differ = [i for i, (a, b) in enumerate(zip(first, second)) if a[0] != b[0]][:4]
+    options: list[list[tuple[str, float]]] = []
+    for i, own in enumerate(first):
+        seen = [own]
+        for alt in alternatives:
+            if alt[i][0] not in {t for t, _ in seen}:
+                seen.append(alt[i])
+        options.append(seen[:max_per_line])
+    # Only lines that look like a zone line in some reading (captions differ too, and
+    # would use up the ``max_lines`` budget).
+    differ = [i for i, o in enumerate(options) if len(o) > 1 and any(find_mrz_lines([t]) for t, _ in o)][:max_lines]
     best, best_score = doc, _mrz_score(doc)
-    for choice in product((0, 1), repeat=len(differ)):
+    for choice in product(*(range(len(options[i])) for i in differ)):
+        if not any(choice):
+            continue
         texts = list(first)
         for i, c in zip(differ, choice):
-            if c:
-                texts[i] = second[i]
+            texts[i] = options[i][c]
         cand = build(texts)
         if cand is not None and _mrz_score(cand) > best_score:
             best, best_score = cand, _mrz_score(cand)
@@ -289,9 +310,14 @@ def _read_page(image: np.ndarray, engine: OcrEngine, today: _dt.date) -> tuple[l
     boxes = sorted(boxes, key=lambda b: -cv2.contourArea(b))[:80]
     crops = []
     for b in boxes:
-        c = crop_box(image, b, pad=0.08)
-        if c.shape[0] > 1.5 * c.shape[1]:  # a vertical line: the page is turned 90 degrees
-            c = cv2.rotate(c, cv2.ROTATE_90_COUNTERCLOCKWISE)
+        if np.linalg.norm(b[3] - b[0]) > 1.5 * np.linalg.norm(b[1] - b[0]):
+            # A vertical line: the page is turned 90 degrees. Start the box at its top-right
+            # corner so the crop runs along the line (as turned counter-clockwise) and the
+            # padding scales with the line's height, not its length (which took in the
+            # neighbouring lines of an MRZ).
+            c = crop_box(image, b[[1, 2, 3, 0]], pad=0.08)
+        else:
+            c = crop_box(image, b, pad=0.08)
         crops.append(c)
     # One orientation for the whole page (a vote weighted by line length): single lines
     # such as ``<<<<`` runs are ambiguous on their own.
@@ -304,14 +330,14 @@ def _read_page(image: np.ndarray, engine: OcrEngine, today: _dt.date) -> tuple[l
     docs: list[Document] = []
     mrz = _mrz_document(_rows(lines), today, [ln.score for ln in lines if len(ln.text) >= 20])
     if mrz is not None and not _mrz_valid(mrz):
-        second = _mrz_second_opinion(crops, texts)
-        if second is not None:
+        rereads = _mrz_rereads(crops, texts, engine)
+        if rereads:
 
             def build(t: list[tuple[str, float]]) -> Document | None:
                 lines2 = _page_lines(boxes, t, upside)
                 return _mrz_document(_rows(lines2), today, [ln.score for ln in lines2 if len(ln.text) >= 20])
 
-            mrz = _combine(mrz, texts, second, build)
+            mrz = _combine(mrz, texts, rereads, build)
     if mrz is not None:
         docs.append(mrz)
         return docs, True, False
@@ -345,6 +371,41 @@ def _mrz_score(doc: Document) -> int:
 
 def _mrz_valid(doc: Document) -> bool:
     return all(c.ok for k, c in doc.checks.items() if k.endswith("_check_digit"))
+
+
+def _mrz_variants(crop: np.ndarray) -> list[np.ndarray]:
+    """The MRZ line crop prepared differently for a re-reading: upscaled 2x, and with
+    its contrast equalised locally (CLAHE). Small or low-contrast OCR-B glyphs (``Z``
+    read as ``7``, ``B`` as ``8``) often read right in one of them."""
+    up = cv2.resize(crop, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+    grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
+    flat = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(grey)
+    return [up, cv2.cvtColor(flat, cv2.COLOR_GRAY2BGR)]
+
+
+def _mrz_rereads(crops: list[np.ndarray], texts: list[tuple[str, float]], engine: OcrEngine) -> list[list[tuple[str, float]]]:
+    """Re-readings of the MRZ-looking lines, each a full list aligned with ``texts``.
+
+    One per preprocessing of :func:`_mrz_variants` (by the same engine), then
+    Tesseract with the MRZ alphabet (:func:`_mrz_second_opinion`). Used only when a
+    check digit fails; :func:`_combine` keeps a mix only if more check digits hold.
+    """
+    idx = [i for i, (t, _s) in enumerate(texts) if find_mrz_lines([t])]
+    out: list[list[tuple[str, float]]] = []
+    if idx:
+        variants = [_mrz_variants(crops[i]) for i in idx]
+        for k in range(len(variants[0])):
+            read = engine.recognise([v[k] for v in variants])
+            alt = list(texts)
+            for i, r in zip(idx, read):
+                if find_mrz_lines([r[0]]):
+                    alt[i] = r
+            if alt != list(texts):
+                out.append(alt)
+    second = _mrz_second_opinion(crops, texts)
+    if second is not None:
+        out.append(second)
+    return out
 
 
 def _mrz_second_opinion(crops: list[np.ndarray], texts: list[tuple[str, float]]) -> list[tuple[str, float]] | None:
