@@ -37,9 +37,9 @@ def _hog_faces(rgb: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, float]]:
     import dlib
 
     from kyc.biometrics.alignment import ARCFACE_112, similarity_transform
-    from kyc.biometrics.embedding import _hog_shape_predictor
+    from kyc.dlib_models import shape_predictor
 
-    sp = _hog_shape_predictor()
+    sp = shape_predictor("dlib-landmarks5")
     det = dlib.get_frontal_face_detector()
     upsample = 1 if min(rgb.shape[:2]) < 400 else 0
     rects, scores, _ = det.run(rgb, upsample, 0.0)

@@ -21,7 +21,8 @@ import numpy as np
 from kyc.biometrics.alignment import align_arcface
 from kyc.biometrics.types import FaceDetection
 from kyc.config import Settings, get_settings
-from kyc.model_registry import load_manifest, onnx_session, verify_model
+from kyc.dlib_models import compute_face_descriptor, shape_predictor
+from kyc.model_registry import load_manifest, onnx_session
 
 __all__ = ["Embedder", "EMBEDDERS", "get_embedder", "dlib_rect_for", "model_version"]
 
@@ -72,8 +73,7 @@ class DlibEmbedder:
         import dlib
 
         self._dlib = dlib
-        self._sp = dlib.shape_predictor(str(verify_model("dlib-landmarks5", self.settings)))
-        self._net = dlib.face_recognition_model_v1(str(verify_model("dlib-resnet", self.settings)))
+        self._sp = shape_predictor("dlib-landmarks5", self.settings)
         self.version = model_version("dlib-resnet", self.settings)
 
     def chip(self, rgb: np.ndarray, face: FaceDetection) -> np.ndarray:
@@ -85,7 +85,7 @@ class DlibEmbedder:
         """2 x 128: the normalised embeddings of the chip and of its mirror image."""
         chip = self.chip(rgb, face)
         flip = np.ascontiguousarray(chip[:, ::-1])
-        vecs = np.asarray(self._net.compute_face_descriptor([chip, flip]), dtype=np.float32)
+        vecs = np.asarray(compute_face_descriptor([chip, flip], settings=self.settings), dtype=np.float32)
         return np.stack([_l2(vecs[0]), _l2(vecs[1])])
 
     def embed(self, rgb: np.ndarray, face: FaceDetection) -> np.ndarray:
@@ -135,20 +135,3 @@ def get_embedder(name: str, settings: Settings | None = None) -> Embedder:
             emb = EMBEDDERS[name](s)
             _cache[key] = emb
         return emb
-
-
-_sp_cache: dict[str, object] = {}
-
-
-def _hog_shape_predictor(settings: Settings | None = None):
-    """dlib's 5-point shape predictor, loaded once (the HOG fallback detector uses it)."""
-    import dlib
-
-    s = settings or get_settings()
-    key = str(s.resolved_models_dir)
-    with _lock:
-        sp = _sp_cache.get(key)
-        if sp is None:
-            sp = dlib.shape_predictor(str(verify_model("dlib-landmarks5", s)))
-            _sp_cache[key] = sp
-        return sp

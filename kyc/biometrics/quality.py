@@ -18,7 +18,6 @@ in :data:`POLICIES`; ``kyc bench face`` reports how often each fires on real dat
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -28,7 +27,7 @@ import numpy as np
 from kyc.biometrics.alignment import ARCFACE_112, align_arcface
 from kyc.biometrics.types import FaceDetection, QualityReport, Role
 from kyc.config import Settings, get_settings
-from kyc.model_registry import verify_model
+from kyc.dlib_models import shape_predictor
 
 __all__ = ["QualityPolicy", "POLICIES", "assess_quality", "quality_metrics"]
 
@@ -74,20 +73,6 @@ POLICIES: dict[str, QualityPolicy] = {
 
 _NOSE_T = float((ARCFACE_112[2, 1] - ARCFACE_112[:2, 1].mean()) / (ARCFACE_112[3:, 1].mean() - ARCFACE_112[:2, 1].mean()))
 
-_lm68: dict[str, object] = {}
-_lm68_lock = threading.Lock()
-
-
-def _landmarks68(settings: Settings):
-    import dlib
-
-    key = str(settings.resolved_models_dir)
-    with _lm68_lock:
-        sp = _lm68.get(key)
-        if sp is None:
-            sp = dlib.shape_predictor(str(verify_model("dlib-landmarks68", settings)))
-            _lm68[key] = sp
-        return sp
 
 
 def _eye_aspect(p: np.ndarray) -> float:
@@ -148,7 +133,7 @@ def quality_metrics(
         from kyc.biometrics.embedding import dlib_rect_for
 
         l, t, r, b = dlib_rect_for(face.landmarks5)
-        shape = _landmarks68(s)(np.ascontiguousarray(grey), dlib.rectangle(l, t, r, b))
+        shape = shape_predictor("dlib-landmarks68", s)(np.ascontiguousarray(grey), dlib.rectangle(l, t, r, b))
         p = np.array([[q.x, q.y] for q in shape.parts()], dtype=np.float64)
         metrics["eye_aspect"] = (_eye_aspect(p[36:42]) + _eye_aspect(p[42:48])) / 2
     return metrics

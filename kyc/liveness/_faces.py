@@ -17,9 +17,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from kyc.config import Settings, get_settings
+from kyc.config import Settings
+from kyc.dlib_models import shape_predictor
 from kyc.errors import error
-from kyc.model_registry import verify_model
 
 __all__ = ["FaceBox", "find_faces", "find_one_face", "face_landmarks", "to_gray", "LANDMARKS_MODEL"]
 
@@ -47,9 +47,7 @@ class FaceBox:
         return self.y1 - self.y0
 
 
-_lock = threading.Lock()
 _local = threading.local()  # one HOG detector per thread: cheap, and no shared scratch state
-_predictors: dict[str, object] = {}
 
 
 def _get_detector():
@@ -60,17 +58,6 @@ def _get_detector():
         det = _local.detector = dlib.get_frontal_face_detector()
     return det
 
-
-def _get_predictor(settings: Settings | None = None):
-    import dlib
-
-    path = str(verify_model(LANDMARKS_MODEL, settings or get_settings()))
-    with _lock:
-        pred = _predictors.get(path)
-        if pred is None:
-            pred = dlib.shape_predictor(path)
-            _predictors[path] = pred
-        return pred
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:
@@ -137,6 +124,6 @@ def face_landmarks(gray: np.ndarray, box: FaceBox, settings: Settings | None = N
     """68 landmarks ``(68, 2)`` float32, (x, y) pixels, for a face box in a grey image."""
     import dlib
 
-    pred = _get_predictor(settings)
+    pred = shape_predictor(LANDMARKS_MODEL, settings)
     shape = pred(gray, dlib.rectangle(int(box.x0), int(box.y0), int(box.x1) - 1, int(box.y1) - 1))
     return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)

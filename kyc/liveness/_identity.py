@@ -7,35 +7,17 @@ Uses dlib's 128-D ResNet descriptor (manifest id ``dlib-resnet``) computed from 
 
 from __future__ import annotations
 
-import threading
 
 import cv2
 import numpy as np
 
-from kyc.config import Settings, get_settings
-from kyc.model_registry import verify_model
+from kyc.config import Settings
+from kyc.dlib_models import compute_face_descriptor
 
 __all__ = ["face_descriptor", "descriptor_distance", "SAME_FACE_DISTANCE", "DESCRIPTOR_MODEL"]
 
 DESCRIPTOR_MODEL = "dlib-resnet"
 SAME_FACE_DISTANCE = 0.6
-
-_lock = threading.Lock()
-_run_lock = threading.Lock()  # a dlib dnn network keeps its activations: one caller at a time
-_encoders: dict[str, object] = {}
-
-
-def _encoder(settings: Settings | None):
-    import dlib
-
-    path = str(verify_model(DESCRIPTOR_MODEL, settings or get_settings()))
-    with _lock:
-        enc = _encoders.get(path)
-        if enc is None:
-            enc = dlib.face_recognition_model_v1(path)
-            _encoders[path] = enc
-        return enc
-
 
 def face_descriptor(image: np.ndarray, landmarks: np.ndarray, settings: Settings | None = None) -> np.ndarray:
     """128-D descriptor of the face with these 68 landmarks in a BGR image."""
@@ -46,9 +28,7 @@ def face_descriptor(image: np.ndarray, landmarks: np.ndarray, settings: Settings
     x1, y1 = np.ceil(landmarks.max(axis=0)).astype(int)
     shape = dlib.full_object_detection(dlib.rectangle(int(x0), int(y0), int(x1), int(y1)), pts)
     rgb = np.ascontiguousarray(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
-    encoder = _encoder(settings)
-    with _run_lock:
-        return np.asarray(encoder.compute_face_descriptor(rgb, shape), dtype=np.float32)
+    return np.asarray(compute_face_descriptor(rgb, shape, model_id=DESCRIPTOR_MODEL, settings=settings), dtype=np.float32)
 
 
 def descriptor_distance(a: np.ndarray, b: np.ndarray) -> float:

@@ -111,3 +111,15 @@ def test_converted_mobilefacenet_equals_the_tflite_model():
     sess = onnx_session("mobilefacenet")
     got = sess.run(None, {sess.get_inputs()[0].name: np.ascontiguousarray(x.transpose(0, 3, 1, 2))})[0]
     assert np.abs(got - want).max() < 1e-4 * max(1.0, float(np.abs(want).max()))
+
+
+def test_templates_made_in_parallel_threads_equal_those_made_one_by_one(lfw_pair):
+    """The service makes templates in worker threads, sharing one dlib network with
+    liveness (kyc.dlib_models): a template must not depend on what runs beside it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    images = [lfw_pair[0], lfw_pair[1]] * 4
+    alone = [extract_template(img, model="dlib").to_bytes() for img in images[:2]]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        together = list(pool.map(lambda img: extract_template(img, model="dlib").to_bytes(), images))
+    assert together == alone * 4
