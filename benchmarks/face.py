@@ -339,7 +339,7 @@ def quality_pass(root: Path, files: list[str], cache: dict, limit: int, rng, set
     """Quality reasons on a sample of images (from cached landmarks) and their timing."""
     import cv2
 
-    from kyc.biometrics.quality import POLICIES, quality_metrics
+    from kyc.biometrics.quality import POLICIES, quality_metrics, quality_reasons
     from kyc.biometrics.types import FaceDetection
 
     idx = np.flatnonzero(cache["found"])
@@ -355,17 +355,7 @@ def quality_pass(root: Path, files: list[str], cache: dict, limit: int, rng, set
         ms.append((time.perf_counter() - t) * 1000)
         for k, v in m.items():
             metrics.setdefault(k, []).append(v)
-        reasons = []
-        if m["sharpness"] < pol.min_sharpness:
-            reasons.append("blurred")
-        if abs(m["yaw_deg"]) > pol.max_yaw_deg:
-            reasons.append("pose_yaw")
-        if abs(m["pitch_deg"]) > pol.max_pitch_deg:
-            reasons.append("pose_pitch")
-        if abs(m["roll_deg"]) > pol.max_roll_deg:
-            reasons.append("pose_roll")
-        if m["eye_aspect"] < pol.min_eye_aspect:
-            reasons.append("eyes_closed")
+        reasons = quality_reasons(m, pol)
         for r in reasons:
             counts[r] = counts.get(r, 0) + 1
     pct = {k: {p: float(np.percentile(v, p)) for p in (1, 5, 50, 95, 99)} for k, v in metrics.items()}

@@ -29,7 +29,7 @@ from kyc.biometrics.types import FaceDetection, QualityReport, Role
 from kyc.config import Settings, get_settings
 from kyc.dlib_models import shape_predictor
 
-__all__ = ["QualityPolicy", "POLICIES", "assess_quality", "quality_metrics"]
+__all__ = ["QualityPolicy", "POLICIES", "assess_quality", "quality_metrics", "quality_reasons"]
 
 
 @dataclass(frozen=True)
@@ -139,21 +139,9 @@ def quality_metrics(
     return metrics
 
 
-def assess_quality(
-    image: np.ndarray,
-    face: FaceDetection,
-    role: Role = "selfie",
-    *,
-    faces: Sequence[FaceDetection] | None = None,
-    settings: Settings | None = None,
-) -> QualityReport:
-    """Whether ``face`` in ``image`` (BGR uint8) is fit for matching in this ``role``.
-
-    ``faces`` is every face found in the image (for ``multiple_faces``); when omitted
-    for a selfie the image is searched again.
-    """
-    policy = POLICIES[role]
-    m = quality_metrics(image, face, settings)
+def quality_reasons(m: dict[str, float], policy: QualityPolicy) -> list[str]:
+    """The reason codes that the metrics of one face (``quality_metrics``) break under
+    ``policy``; ``multiple_faces`` needs the other faces and is added by ``assess_quality``."""
     reasons: list[str] = []
     if m["inter_eye_px"] < policy.min_inter_eye_px:
         reasons.append("face_too_small")
@@ -171,6 +159,25 @@ def assess_quality(
         reasons.append("pose_roll")
     if m.get("eye_aspect", 1.0) < policy.min_eye_aspect:
         reasons.append("eyes_closed")
+    return reasons
+
+
+def assess_quality(
+    image: np.ndarray,
+    face: FaceDetection,
+    role: Role = "selfie",
+    *,
+    faces: Sequence[FaceDetection] | None = None,
+    settings: Settings | None = None,
+) -> QualityReport:
+    """Whether ``face`` in ``image`` (BGR uint8) is fit for matching in this ``role``.
+
+    ``faces`` is every face found in the image (for ``multiple_faces``); when omitted
+    for a selfie the image is searched again.
+    """
+    policy = POLICIES[role]
+    m = quality_metrics(image, face, settings)
+    reasons = quality_reasons(m, policy)
     if role == "selfie":
         if faces is None:
             from kyc.biometrics.detection import detect_faces
