@@ -30,4 +30,4 @@ def _make(name: str):
 
 
 for _name in NAMES:
-    app.command(_name, context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(_make(_name))
+    app.command(_name, context_settings={"allow_extra_args": True, "ignore_unknown_options": True}, add_help_option=False)(_make(_name))
