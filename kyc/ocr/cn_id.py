@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from kyc.ocr.checks import Check, failed, passed
 from kyc.ocr.gb11643 import normalise_id_number, validate_id_number
 
-__all__ = ["ETHNIC_GROUPS", "TextLine", "classify_side", "parse_front", "parse_back", "validate_front", "validate_back", "WATERMARK"]
+__all__ = ["ETHNIC_GROUPS", "TextLine", "group_rows", "classify_side", "parse_front", "parse_back", "validate_front", "validate_back", "WATERMARK"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,18 @@ class TextLine:
     @property
     def yc(self) -> float:
         return (self.y0 + self.y1) / 2
+
+
+def group_rows(lines: list[TextLine]) -> list[list[TextLine]]:
+    """Lines grouped into rows, top to bottom, each row left to right: a line joins the row
+    above when their centres are within half its height (the detector often splits a row)."""
+    rows: list[list[TextLine]] = []
+    for ln in sorted(lines, key=lambda ln: ln.yc):
+        if rows and abs(rows[-1][-1].yc - ln.yc) < 0.5 * max(ln.y1 - ln.y0, 1e-6):
+            rows[-1].append(ln)
+        else:
+            rows.append([ln])
+    return [sorted(r, key=lambda ln: ln.x0) for r in rows]
 
 
 # Overlays such as 复印无效 ("invalid if copied") are written over cards; they are not fields.
@@ -68,16 +80,10 @@ def _band(lines: list[TextLine], y0: float, y1: float, x_max: float = 1.0) -> li
 
 def _row_text(lines: list[TextLine]) -> str:
     """The lines' text in reading order: rows top to bottom, each row left to right."""
-    rows: list[list[TextLine]] = []
-    for ln in sorted(lines, key=lambda ln: ln.yc):
-        if rows and abs(rows[-1][-1].yc - ln.yc) < 0.5 * max(ln.y1 - ln.y0, 1e-6):
-            rows[-1].append(ln)
-        else:
-            rows.append([ln])
     out = []
-    for r in rows:
+    for r in group_rows(lines):
         prev: TextLine | None = None
-        for x in sorted(r, key=lambda ln: ln.x0):
+        for x in r:
             text = x.text
             if prev is not None and prev.x1 > x.x0:  # overlapping boxes: the detector split a line
                 a, b = _squash(prev.text), _squash(text)

@@ -30,7 +30,7 @@ import numpy as np
 from kyc.config import Settings, get_settings
 from kyc.errors import CODES, error
 from kyc.images import decode_image
-from kyc.ocr.cn_id import TextLine, classify_side, parse_back, parse_front, validate_back, validate_front
+from kyc.ocr.cn_id import TextLine, classify_side, group_rows, parse_back, parse_front, validate_back, validate_front
 from kyc.ocr.engines import OcrEngine, crop_box, get_engine
 from kyc.ocr.geometry import CARD_SIZE, CardQuad, find_card_quads, quad_from_boxes, warp_card
 from kyc.ocr.mrz import best_mrz, find_mrz_lines
@@ -137,13 +137,7 @@ def _lines(card: np.ndarray, engine: OcrEngine) -> tuple[list[TextLine], np.ndar
 
 def _rows(lines: list[TextLine]) -> list[str]:
     """Lines on the same row joined left to right (MRZ lines are often split by the detector)."""
-    rows: list[list[TextLine]] = []
-    for ln in sorted(lines, key=lambda ln: ln.yc):
-        if rows and abs(rows[-1][-1].yc - ln.yc) < 0.5 * max(ln.y1 - ln.y0, 1e-6):
-            rows[-1].append(ln)
-        else:
-            rows.append([ln])
-    return ["".join(x.text for x in sorted(r, key=lambda ln: ln.x0)) for r in rows]
+    return ["".join(x.text for x in r) for r in group_rows(lines)]
 
 
 def _mrz_document(rows: list[str], today: _dt.date, scores: list[float]) -> Document | None:
