@@ -29,6 +29,18 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
+# What any image upload can fail with (kyc.images.decode_image and api.uploads.read_upload).
+UPLOAD_ERRORS = (
+    "upload_missing",
+    "image_empty",
+    "image_unsupported_type",
+    "image_corrupt",
+    "image_too_large",
+    "image_too_many_pixels",
+    "image_too_small",
+)
+
+
 def error_responses(*codes: str) -> dict[int | str, dict[str, object]]:
     """OpenAPI ``responses=`` for a route: each status with the codes it may carry."""
     by_status: dict[int, list[str]] = {}

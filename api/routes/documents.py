@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from api.deps import SettingsDep
-from api.errors import error_responses
+from api.errors import UPLOAD_ERRORS, error_responses
 from api.uploads import read_upload
 from kyc.ocr import read_document
 
@@ -42,8 +42,7 @@ class DocumentsOut(BaseModel):
     "/v1/documents/read",
     response_model=DocumentsOut,
     responses=error_responses(
-        "upload_missing", "image_empty", "image_unsupported_type", "image_corrupt", "image_too_large",
-        "image_too_many_pixels", "image_too_small", "document_not_found", "document_cut_off",
+        *UPLOAD_ERRORS, "document_not_found", "document_cut_off",
         "document_unreadable", "model_missing", "model_altered",
     ),
 )

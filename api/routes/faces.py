@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from api.deps import SettingsDep
-from api.errors import error_responses
+from api.errors import UPLOAD_ERRORS, error_responses
 from api.uploads import read_upload
 from kyc.images import decode_image
 
@@ -28,13 +28,7 @@ class FaceComparison(BaseModel):
     "/compare",
     response_model=FaceComparison,
     responses=error_responses(
-        "image_empty",
-        "image_unsupported_type",
-        "image_corrupt",
-        "image_too_large",
-        "image_too_many_pixels",
-        "image_too_small",
-        "upload_missing",
+        *UPLOAD_ERRORS,
         "face_not_found",
         "face_multiple",
         "face_too_small",

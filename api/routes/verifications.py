@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, Request, Response
 from pydantic import BaseModel
 
 from api.deps import ServicesDep, require_scope
-from api.errors import error_responses
+from api.errors import UPLOAD_ERRORS, error_responses
 from api.forms import form_bytes, read_form_in_memory
 from kyc.errors import error
 from kyc.verification import VerificationInput
@@ -16,16 +16,7 @@ from kyc.verification import VerificationInput
 router = APIRouter(tags=["verifications"])
 AUTH = ("unauthenticated", "forbidden", "rate_limited", "validation_failed")
 
-UPLOAD_ERRORS = (
-    "upload_missing",
-    "image_empty",
-    "image_unsupported_type",
-    "image_corrupt",
-    "image_too_large",
-    "image_too_many_pixels",
-    "image_too_small",
-    "request_too_large",
-)
+REQUEST_ERRORS = (*UPLOAD_ERRORS, "request_too_large")
 PIPELINE_ERRORS = (
     "document_not_found",
     "document_cut_off",
@@ -118,7 +109,7 @@ async def _inputs(form, limit: int) -> tuple[VerificationInput, str]:
     responses={
         200: {"description": "A replay of an earlier request with the same Idempotency-Key", "model": VerificationOut},
         **error_responses(
-            *AUTH, *UPLOAD_ERRORS, *PIPELINE_ERRORS, *CONSENT_ERRORS, "idempotency_conflict", "deadline_exceeded", "service_busy"
+            *AUTH, *REQUEST_ERRORS, *PIPELINE_ERRORS, *CONSENT_ERRORS, "idempotency_conflict", "deadline_exceeded", "service_busy"
         ),
     },
 )
