@@ -8,7 +8,8 @@ from fastapi import FastAPI
 
 from api.admin import install as install_admin_console
 from api.errors import install_error_handlers
-from api.routes import clients, consents, documents, faces, health, liveness, policies, subjects, verifications
+from api.routes import capture, clients, consents, documents, faces, health, liveness, policies, subjects, verifications
+from api.routes.capture_page import install as install_capture_page
 from api.services import service_lifespan
 from kyc import __version__
 from kyc.config import Settings, get_settings
@@ -28,5 +29,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for module in (health, documents, faces, liveness, policies, consents, verifications, subjects, clients):
         app.include_router(module.router)
+    app.include_router(capture.router)  # capture flow API (issue 14): its own token dependency
+    install_capture_page(app)  # the hosted capture page /capture/{token} (issue 14)
     install_admin_console(app)  # admin review console (issue 6)
     return app

@@ -78,6 +78,12 @@ class Settings(BaseSettings):
     liveness_max_video_bytes: int = Field(default=40 * 1024 * 1024, ge=1024)
     liveness_session_ttl_s: float = Field(default=120.0, ge=10.0, le=3600.0)
 
+    # --- capture flow (issue 14) ---
+    capture_session_ttl_s: float = Field(default=900.0, ge=60.0, le=86400.0)  # a capture URL's life
+    capture_rate_limit_per_minute: int = Field(default=60, ge=1)  # requests per capture token
+    capture_liveness_attempts: int = Field(default=3, ge=1, le=10)  # challenges per capture session
+    capture_public_url: str | None = None  # base of the URLs handed out (default: the request's own)
+
     @property
     def resolved_models_dir(self) -> Path:
         return self.models_dir or self.data_dir / "models"

@@ -100,6 +100,13 @@ CODES: dict[str, ErrorInfo] = dict(
         _e("decision_conflict", 409, "This verification has already been decided or is not awaiting review."),
         _e("retained_image_not_found", 404, "The retained image does not exist or has expired."),
         _e("client_not_found", 404, "The client application does not exist."),
+        # --- capture flow (issue 14) ---
+        _e("capture_session_not_found", 404, "This verification link is not valid. Ask the app for a new one."),
+        _e("capture_session_expired", 410, "This verification link has expired. Ask the app for a new one."),
+        _e("capture_session_used", 409, "This verification link has already been used. Ask the app for a new one."),
+        _e("capture_step_invalid", 409, "This step cannot be done now; go back to the step the page shows."),
+        _e("capture_attempts_exhausted", 429, "Too many attempts at the liveness check for this link. Ask the app for a new one."),
+        _e("policy_text_mismatch", 422, "The policy text does not match the SHA-256 published for this policy version."),
         # --- operator ---
         _e("model_missing", 503, "A model file is missing; run `kyc models fetch`."),
         _e("model_altered", 503, "A model file does not match its manifest checksum; run `kyc models fetch --force`."),

@@ -50,6 +50,8 @@ __all__ = [
     "set_webhook",
     "clear_webhook",
     "enqueue_delivery",
+    "VERIFICATION_COMPLETED",
+    "enqueue_verification_completed",
     "WebhookDispatcher",
     "DeliveryResult",
     "ensure_webhook_key",
@@ -161,6 +163,23 @@ def enqueue_delivery(s: Session, client: ApiClient, verification_id: str, event:
     )
     s.add(d)
     return d
+
+
+# --- event types (one place; each says what its body carries besides id and event) ---
+VERIFICATION_COMPLETED = "verification.completed"  # verification_id, status, reasons, [capture_session_id]
+
+
+def enqueue_verification_completed(
+    s: Session, client: ApiClient, verification_id: str, *, status: str, reasons: list[str], **context: str
+) -> WebhookDelivery | None:
+    """``verification.completed``: a verification the client did not wait for has a result.
+
+    The body has ids, the status and reason codes only (never fields or scores); the
+    client reads the rest with ``GET /v1/verifications/{id}``. ``context`` names where
+    it came from (e.g. ``capture_session_id``).
+    """
+    payload = {"verification_id": verification_id, "status": status, "reasons": list(reasons), **context}
+    return enqueue_delivery(s, client, verification_id, VERIFICATION_COMPLETED, payload)
 
 
 # --- sending ---

@@ -57,6 +57,18 @@ def clients_revoke(client_id: str) -> None:
     typer.echo(f"revoked {client_id}")
 
 
+@clients_app.command("capture-origins")
+def clients_capture_origins(
+    client_id: str,
+    origin: list[str] = typer.Option(None, "--origin", help="An origin (https://app.example) that may frame the capture page; repeat. None: no framing."),
+) -> None:
+    """Set the origins allowed to show the client's hosted capture page in an iframe (issue 14)."""
+    from kyc.capture import set_frame_origins
+
+    clean = set_frame_origins(_db(), client_id, origin or [], actor="cli")
+    typer.echo(f"capture page of {client_id} may be framed by: {' '.join(clean) or 'nobody'}")
+
+
 def purge() -> None:
     """Delete retained review images past their expiry (the service also does this periodically)."""
     from kyc.verification import purge_expired

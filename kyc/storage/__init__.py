@@ -16,6 +16,7 @@ from kyc.storage.models import (
     utcnow,
 )
 from kyc.storage import admin_models  # noqa: F401,E402  (admin console tables, issue 6: on Base.metadata too)
+from kyc.storage import capture_models  # noqa: F401,E402  (capture flow tables, issue 14)
 
 __all__ = [
     "Database",

@@ -100,9 +100,17 @@ def delete_subject(db: Database, client_id: str, ref: str, *, actor: str) -> dic
             "consents": s.execute(delete(Consent).where(Consent.subject_id == sid)).rowcount,
         }
         s.execute(delete(Subject).where(Subject.id == sid))
+        _delete_capture_sessions(s, client_id, subject.ref)
         append_audit(s, actor=actor, action="subject.delete", target=f"subject:{sid}", detail=counts)
     checkpoint(db)
     return counts
+
+
+def _delete_capture_sessions(s, client_id: str, ref: str) -> None:
+    """The subject's hosted-page sessions (issue 14) hold its ref: they go with it."""
+    from kyc.storage.capture_models import CaptureSession
+
+    s.execute(delete(CaptureSession).where(CaptureSession.client_id == client_id, CaptureSession.subject_ref == ref))
 
 
 def checkpoint(db: Database) -> None:
