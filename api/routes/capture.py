@@ -164,8 +164,15 @@ def _read_card(data: bytes, side: str, settings) -> CardCheckOut:
     from kyc.images import decode_image
     from kyc.ocr import read_image
 
+    from kyc.ocr.reading import DocumentReading
+
     image = decode_image(data, max_bytes=settings.max_upload_bytes, max_pixels=settings.max_image_pixels, min_side=settings.min_image_side)
-    reading = read_image(image, settings=settings)
+    try:
+        reading = read_image(image, settings=settings)
+    except KycError as exc:  # nothing readable is an answer here, not an error: it becomes the retake reason
+        if not exc.code.startswith("document_"):
+            raise
+        reading = DocumentReading([], [{"code": exc.code}])
     check = check_card(reading, side, image_hints(image) if not reading.documents else [])
     return CardCheckOut(ok=check.ok, side=check.side, type=check.type, reason=check.reason, needs_back=check.needs_back)
 

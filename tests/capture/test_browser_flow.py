@@ -1,0 +1,304 @@
+"""The hosted capture page in a real browser, with the REAL engines: Debian's chromium,
+headless, phone-sized, driven by Playwright, its camera faked from files this test makes.
+
+* The camera plays a still picture of a face (a photo from ../shared/data held up to the
+  camera, as a Y4M file). The ID card steps first see that picture (the page takes it
+  by itself when the picture is steady, and the reader finds no card: the retake path),
+  then take the synthetic card photos from the file picker, the back given for the front
+  first (the wrong-side path). The liveness challenge sees the same still picture: the
+  engine must fail it, the page says "try again", and the stored verification, its
+  consent and the signed webhook are checked through the API.
+* The flow runs in English and in Simplified Chinese (the browser's language), with a
+  switch of language on the way; screenshots of each step go to artefacts/browser/.
+
+The server runs under uvicorn in a subprocess with a temporary SQLite database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from types import SimpleNamespace
+
+import cv2
+import httpx
+import pytest
+
+from kyc.config import PROJECT_ROOT, Settings, get_settings
+
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = PROJECT_ROOT / "artefacts" / "browser"
+AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
+MESSAGES = json.loads((PROJECT_ROOT / "api" / "capture_static" / "messages.json").read_text())
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+POLICY_TEXT = (
+    "隐私政策 2026-03\n我们读取您的身份证，并将您的面部与证件照片比对，以核验您的身份。\n\n"
+    "Privacy policy 2026-03\nWe read your ID card and compare your face with its photo to verify who you are."
+)
+POLICY_SHA = hashlib.sha256(POLICY_TEXT.encode()).hexdigest()
+FRAME_ORIGIN = "https://app.example"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.models,
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed at /usr/bin/chromium (apt-get install chromium)"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    """The client's webhook endpoint: keeps what it got."""
+
+    got: list[tuple[dict, bytes]] = []
+
+    def do_POST(self):  # noqa: N802 - http.server's name
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self.got.append(({k.lower(): v for k, v in self.headers.items()}, body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):  # quiet
+        pass
+
+
+@pytest.fixture(scope="module")
+def webhooks():
+    server = HTTPServer(("127.0.0.1", 0), _Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield SimpleNamespace(url=f"http://127.0.0.1:{server.server_port}/kyc", got=_Receiver.got)
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def materials(shared_data, tmp_path_factory):
+    from tests.capture.media import card_photos, still_picture, write_y4m
+
+    d = tmp_path_factory.mktemp("capture-media")
+    faces = shared_data / "faces" / "deepface_tests"
+    front, back = card_photos(faces / "img1.jpg")
+    (d / "front.jpg").write_bytes(front)
+    (d / "back.jpg").write_bytes(back)
+    still = still_picture(cv2.imread(str(faces / "img2.jpg")))  # the holder's other photo, held up
+    write_y4m(d / "still.y4m", [still] * 30)
+    return SimpleNamespace(front=d / "front.jpg", back=d / "back.jpg", still=d / "still.y4m")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, webhooks):
+    from kyc.access import create_client
+    from kyc.admin import set_webhook
+    from kyc.capture import set_frame_origins
+    from kyc.consent import publish_policy
+    from kyc.storage import Database
+    from kyc.vault import Vault
+
+    data = tmp_path_factory.mktemp("capture-browser") / "data"
+    models = get_settings().resolved_models_dir
+    settings = Settings(environment="test", data_dir=data, models_dir=models, purge_interval_s=3600)
+    db = Database.from_settings(settings)
+    try:
+        db.migrate()
+        vault = Vault(settings)
+        vault.ensure_service_keys(db)
+        client, key = create_client(db, "phone-app")
+        publish_policy(db, "2026-03", POLICY_SHA, False, actor="test")
+        secret = set_webhook(db, vault, settings, client.id, webhooks.url, actor="test")
+        set_frame_origins(db, client.id, [FRAME_ORIGIN], actor="test")
+    finally:
+        db.dispose()
+    port = _free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(PROJECT_ROOT),
+        "KYC_ENVIRONMENT": "test",
+        "KYC_DATA_DIR": str(data),
+        "KYC_MODELS_DIR": str(models),
+        "KYC_PURGE_INTERVAL_S": "3600",
+        "KYC_WEBHOOK_POLL_S": "0.5",
+        "KYC_VERIFICATION_DEADLINE_S": "120",
+    }
+    env.pop("KYC_DATABASE_URL", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(base + "/v1/health", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            out = proc.stdout.read().decode(errors="replace")[-2000:]
+            proc.stdout.close()
+            pytest.fail(f"uvicorn did not start: {out}")
+        time.sleep(0.2)
+    yield SimpleNamespace(base=base, key=key, secret=secret, headers={"X-API-Key": key})
+    proc.terminate()
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    proc.stdout.close()
+
+
+@pytest.fixture(scope="module")
+def still_browser(materials):
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    args = [*ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={materials.still}"]
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=args)
+        yield b
+        b.close()
+
+
+def new_capture_session(server, ref: str) -> dict:
+    r = httpx.post(
+        server.base + "/v1/capture-sessions",
+        json={"subject_ref": ref, "purposes": ["real_name_verification", "biometric_processing", "retain_for_review"],
+              "policy_version": "2026-03", "policy_text": POLICY_TEXT},
+        headers=server.headers,
+    )
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def open_page(browser, lang: str):
+    ctx = browser.new_context(**PHONE, locale="zh-CN" if lang == "zh-CN" else "en-US", permissions=["camera"])
+    page = ctx.new_page()
+    page.set_default_timeout(30_000)
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    return ctx, page, problems
+
+
+def shot(page, name: str) -> None:
+    page.screenshot(path=str(SHOTS / f"capture-{name}.png"), full_page=True)
+
+
+def text_of(page, selector: str) -> str:
+    return page.locator(selector).inner_text().strip()
+
+
+def wait_for_text(page, selector: str, timeout_s: float = 60) -> str:
+    page.wait_for_function("s => document.querySelector(s).textContent.trim().length > 0", arg=selector, timeout=timeout_s * 1000)
+    return text_of(page, selector)
+
+
+def storage_is_empty(page) -> bool:
+    return page.evaluate("() => localStorage.length === 0 && sessionStorage.length === 0 && document.cookie === ''")
+
+
+def wait_for_webhook(webhooks, capture_id: str, timeout_s: float = 30) -> tuple[dict, bytes]:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for headers, body in list(webhooks.got):
+            if json.loads(body).get("capture_session_id") == capture_id:
+                return headers, body
+        time.sleep(0.2)
+    raise AssertionError("no verification.completed webhook for the capture session")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+def test_a_still_picture_goes_through_the_flow_and_fails_the_challenge(server, still_browser, materials, webhooks, lang):
+    from kyc.admin import verify_signature
+
+    m = MESSAGES[lang]
+    session = new_capture_session(server, f"phone-user-{lang}")
+    ctx, page, problems = open_page(still_browser, lang)
+    try:
+        response = page.goto(session["url"])
+        assert response.headers["cache-control"] == "no-store"
+        assert f"frame-ancestors {FRAME_ORIGIN}" in response.headers["content-security-policy"]
+
+        # 1. consent, in the browser's language; the required items are enforced
+        page.wait_for_selector("#step-consent:not([hidden])")
+        assert page.evaluate("document.documentElement.lang") == lang
+        assert text_of(page, "#step-consent h1") == m["consent_title"]
+        assert POLICY_TEXT.splitlines()[0] in text_of(page, "#policy-text")
+        shot(page, f"{lang}-1-consent")
+        page.click("#lang")  # switch, and back
+        other = "zh-CN" if lang == "en" else "en"
+        assert text_of(page, "#step-consent h1") == MESSAGES[other]["consent_title"]
+        shot(page, f"{lang}-1-consent-switched-to-{other}")
+        page.click("#lang")
+        page.click("#consent-go")
+        assert text_of(page, "#consent-error") == m["consent_missing"]
+        page.check("#purpose-real_name_verification")
+        page.check("#purpose-biometric_processing")
+        page.click("#consent-go")
+
+        # 2. the ID card: the camera sees a face, not a card -> a retake message
+        page.wait_for_selector("#step-card:not([hidden])")
+        assert text_of(page, "#card-title") == m["card_front_title"]
+        retake = wait_for_text(page, "#card-error")
+        assert retake in {m[f"reason_{r}"] for r in ("document_not_found", "document_unreadable", "blurred", "glare", "document_cut_off")}
+        shot(page, f"{lang}-2-card-front-retake")
+        page.set_input_files("#card-file", str(materials.back))  # the back for the front
+        page.wait_for_function("m => document.querySelector('#card-error').textContent === m", arg=m["reason_wrong_side"])
+        shot(page, f"{lang}-3-card-front-wrong-side")
+        page.set_input_files("#card-file", str(materials.front))
+        page.wait_for_function("t => document.querySelector('#card-title').textContent === t", arg=m["card_back_title"])
+        wait_for_text(page, "#card-error")  # the camera's face again, taken by itself
+        shot(page, f"{lang}-4-card-back")
+        page.set_input_files("#card-file", str(materials.back))
+
+        # 3. the face and the challenge: prompts in the page's language
+        page.wait_for_selector("#step-selfie:not([hidden])")
+        shot(page, f"{lang}-5-selfie")
+        page.click("#selfie-go")
+        prompts = {m[f"action_{a}"] for a in ("blink", "turn_left", "turn_right", "nod", "open_mouth")}
+        page.wait_for_function("p => p.includes(document.querySelector('#prompt').textContent)", arg=list(prompts))
+        shot(page, f"{lang}-6-challenge")
+
+        # 4. the result: a still picture must not pass; never a score on the page
+        page.wait_for_selector("#step-result:not([hidden])", timeout=120_000)
+        shot(page, f"{lang}-7-result")
+        assert page.evaluate("document.body.dataset.result") == "retry"
+        assert text_of(page, "#result-title") == m["result_retry_title"]
+        assert "score" not in page.content().lower()
+        assert storage_is_empty(page)
+        assert not problems, problems
+    finally:
+        ctx.close()
+
+    # the backend's side: the signed webhook, the verification and its consent
+    headers, body = wait_for_webhook(webhooks, session["id"])
+    assert headers["x-kyc-event"] == "verification.completed"
+    assert verify_signature(server.secret, body, headers["x-kyc-signature"])
+    event = json.loads(body)
+    v = httpx.get(f"{server.base}/v1/verifications/{event['verification_id']}", headers=server.headers).json()
+    assert v["status"] == "rejected" == event["status"]
+    assert v["subject_ref"] == f"phone-user-{lang}"
+    assert v["scores"]["liveness"]["kind"] == "active" and v["scores"]["liveness"]["live"] is False
+    assert v["document"]["type"] == "cn_id_front" and v["document"]["fields"]["id_number"]
+    c = httpx.get(f"{server.base}/v1/consents/{v['consent_id']}", headers=server.headers).json()
+    assert (c["channel"], c["text_sha256"], c["locale"], c["policy_version"]) == ("capture", POLICY_SHA, lang, "2026-03")
+    assert sorted(c["purposes"]) == ["biometric_processing", "real_name_verification"]  # the optional one was not ticked
+    # single use
+    page_again = httpx.get(f"{server.base}/v1/capture/session", headers={"X-Capture-Token": session["token"]})
+    assert page_again.status_code == 409
