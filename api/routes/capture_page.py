@@ -47,7 +47,6 @@ def page_headers(origins: list[str]) -> dict[str, str]:
         "Cache-Control": "no-store",
         "Referrer-Policy": "no-referrer",
         "X-Content-Type-Options": "nosniff",
-        "Cross-Origin-Opener-Policy": "same-origin-allow-popups",
     }
 
 

@@ -209,6 +209,25 @@ def wait_for_text(page, selector: str, timeout_s: float = 60) -> str:
     return text_of(page, selector)
 
 
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+
+
+def axe_violations(frame) -> list[str]:
+    """axe-core (from npm, node_modules/) on the current step: rule ids with the nodes that fail.
+
+    Injected through the DevTools protocol (``evaluate``), so the page's own CSP stays on.
+    """
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run `npm ci` (scripts/setup.sh does)")
+    if not frame.evaluate("() => typeof window.axe !== 'undefined'"):
+        frame.evaluate(AXE.read_text())
+    found = frame.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}}).then(r => r.violations.map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', ')))",
+        AXE_TAGS,
+    )
+    return list(found)
+
+
 def storage_is_empty(page) -> bool:
     return page.evaluate("() => localStorage.length === 0 && sessionStorage.length === 0 && document.cookie === ''")
 
@@ -241,6 +260,7 @@ def test_a_still_picture_goes_through_the_flow_and_fails_the_challenge(server, s
         assert text_of(page, "#step-consent h1") == m["consent_title"]
         assert POLICY_TEXT.splitlines()[0] in text_of(page, "#policy-text")
         shot(page, f"{lang}-1-consent")
+        assert axe_violations(page) == []
         page.click("#lang")  # switch, and back
         other = "zh-CN" if lang == "en" else "en"
         assert text_of(page, "#step-consent h1") == MESSAGES[other]["consent_title"]
@@ -258,6 +278,7 @@ def test_a_still_picture_goes_through_the_flow_and_fails_the_challenge(server, s
         retake = wait_for_text(page, "#card-error")
         assert retake in {m[f"reason_{r}"] for r in ("document_not_found", "document_unreadable", "blurred", "glare", "document_cut_off")}
         shot(page, f"{lang}-2-card-front-retake")
+        assert axe_violations(page) == []
         page.set_input_files("#card-file", str(materials.back))  # the back for the front
         page.wait_for_function("m => document.querySelector('#card-error').textContent === m", arg=m["reason_wrong_side"])
         shot(page, f"{lang}-3-card-front-wrong-side")
@@ -270,6 +291,7 @@ def test_a_still_picture_goes_through_the_flow_and_fails_the_challenge(server, s
         # 3. the face and the challenge: prompts in the page's language
         page.wait_for_selector("#step-selfie:not([hidden])")
         shot(page, f"{lang}-5-selfie")
+        assert axe_violations(page) == []
         page.click("#selfie-go")
         prompts = {m[f"action_{a}"] for a in ("blink", "turn_left", "turn_right", "nod", "open_mouth")}
         page.wait_for_function("p => p.includes(document.querySelector('#prompt').textContent)", arg=list(prompts))
@@ -278,6 +300,7 @@ def test_a_still_picture_goes_through_the_flow_and_fails_the_challenge(server, s
         # 4. the result: a still picture must not pass; never a score on the page
         page.wait_for_selector("#step-result:not([hidden])", timeout=120_000)
         shot(page, f"{lang}-7-result")
+        assert axe_violations(page) == []
         assert page.evaluate("document.body.dataset.result") == "retry"
         assert text_of(page, "#result-title") == m["result_retry_title"]
         assert "score" not in page.content().lower()
@@ -302,3 +325,42 @@ def test_a_still_picture_goes_through_the_flow_and_fails_the_challenge(server, s
     # single use
     page_again = httpx.get(f"{server.base}/v1/capture/session", headers={"X-Capture-Token": session["token"]})
     assert page_again.status_code == 409
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+def test_a_bad_link_says_what_to_do_in_the_browsers_language(server, still_browser, lang):
+    ctx, page, problems = open_page(still_browser, lang)
+    try:
+        response = page.goto(server.base + "/capture/cap_not-a-real-token")
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+        page.wait_for_selector("#step-error:not([hidden])")
+        assert text_of(page, "#error-text") == MESSAGES[lang]["capture_session_not_found"]
+        shot(page, f"{lang}-0-bad-link")
+        assert axe_violations(page) == []
+        assert not [p for p in problems if "404" not in p], problems  # the session lookup's 404 is the answer
+    finally:
+        ctx.close()
+
+
+def test_consent_focus_order_follows_the_page(server, still_browser):
+    """Each step puts focus on its heading; Tab then goes: the policy (scrollable, focusable),
+    each purpose in order, the button; Shift+Tab from the heading reaches the language switch."""
+    session = new_capture_session(server, "phone-user-focus")
+    ctx, page, _ = open_page(still_browser, "en")
+    try:
+        page.goto(session["url"])
+        page.wait_for_selector("#step-consent:not([hidden])")
+        assert page.evaluate("document.activeElement.tagName") == "H1"
+        order = []
+        for _ in range(5):
+            page.keyboard.press("Tab")
+            order.append(page.evaluate("document.activeElement.id"))
+        assert order == ["policy", "purpose-biometric_processing", "purpose-real_name_verification", "purpose-retain_for_review", "consent-go"]
+        page.focus("#step-consent h1")
+        page.keyboard.press("Shift+Tab")
+        assert page.evaluate("document.activeElement.id") == "lang"
+        page.focus("#consent-go")
+        page.keyboard.press("Enter")  # the button by keyboard: the required items are asked for
+        assert text_of(page, "#consent-error") == MESSAGES["en"]["consent_missing"]
+    finally:
+        ctx.close()
