@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3.11}
 command -v "$PY" >/dev/null 2>&1 || PY=python3
 
-apt_packages=(tesseract-ocr tesseract-ocr-chi-sim fonts-noto-cjk chromium)
+apt_packages=(tesseract-ocr tesseract-ocr-chi-sim fonts-noto-cjk chromium nodejs)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -34,6 +34,17 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install -q -e '.[test]'
   rm -f .venv/.installed-*
   touch "$stamp"
+fi
+
+# Node tooling (issue 14): the capture SDK's build and tests, axe-core for the page's
+# accessibility check. Pinned by package-lock.json; reinstalled when the lock changes.
+if command -v npm >/dev/null 2>&1; then
+  lockstamp=node_modules/.installed-$(sha256sum package-lock.json | cut -c1-16)
+  if [ ! -f "$lockstamp" ]; then
+    npm ci --no-audit --no-fund --loglevel=error
+    touch "$lockstamp"
+  fi
+  npm run build --silent >/dev/null
 fi
 
 .venv/bin/kyc models fetch

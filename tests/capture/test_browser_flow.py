@@ -26,6 +26,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from urllib.parse import quote
 from types import SimpleNamespace
 
 import cv2
@@ -101,7 +102,7 @@ def materials(shared_data, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, webhooks):
+def server(tmp_path_factory, webhooks, app_host):
     from kyc.access import create_client
     from kyc.admin import set_webhook
     from kyc.capture import set_frame_origins
@@ -120,7 +121,7 @@ def server(tmp_path_factory, webhooks):
         client, key = create_client(db, "phone-app")
         publish_policy(db, "2026-03", POLICY_SHA, False, actor="test")
         secret = set_webhook(db, vault, settings, client.id, webhooks.url, actor="test")
-        set_frame_origins(db, client.id, [FRAME_ORIGIN], actor="test")
+        set_frame_origins(db, client.id, [FRAME_ORIGIN, app_host.origin], actor="test")
     finally:
         db.dispose()
     port = _free_port()
@@ -200,6 +201,48 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"capture-{name}.png"), full_page=True)
 
 
+@pytest.fixture(scope="module")
+def app_host():
+    """A client app on another origin (localhost, not 127.0.0.1) that opens the flow with the SDK."""
+    sdk = PROJECT_ROOT / "sdk" / "js" / "dist" / "kyc-capture.js"
+    if not sdk.exists():
+        pytest.fail(f"{sdk} is missing: run `npm ci && npm run build` (scripts/setup.sh does)")
+    files = {
+        "/kyc-capture.js": ("text/javascript", sdk.read_bytes()),
+        "/app.html": ("text/html; charset=utf-8", APP_HTML.encode()),
+    }
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            ctype, data = files.get(self.path.split("?")[0], ("text/plain", b""))
+            self.send_response(200 if data else 404)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield SimpleNamespace(origin=f"http://localhost:{server.server_port}")
+    server.shutdown()
+    server.server_close()
+
+
+APP_HTML = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>An app</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">
+<style>html,body{margin:0;height:100%} #flow{height:100vh}</style></head>
+<body><main id="flow"></main><script type="module">
+import { openCapture } from "/kyc-capture.js";
+const url = new URLSearchParams(location.search).get("url");
+openCapture({ url, container: document.getElementById("flow") })
+  .then((r) => { window.captureResult = r; }, (e) => { window.captureError = e.code; });
+</script></body></html>"""
+
+
 def text_of(page, selector: str) -> str:
     return page.locator(selector).inner_text().strip()
 
@@ -229,7 +272,11 @@ def axe_violations(frame) -> list[str]:
 
 
 def storage_is_empty(page) -> bool:
-    return page.evaluate("() => localStorage.length === 0 && sessionStorage.length === 0 && document.cookie === ''")
+    """Nothing in the page's storage (a third-party iframe may have no storage at all: also empty)."""
+    return page.evaluate(
+        "() => { try { return localStorage.length === 0 && sessionStorage.length === 0 && document.cookie === ''; }"
+        " catch (e) { return e.name === 'SecurityError'; } }"
+    )
 
 
 def wait_for_webhook(webhooks, capture_id: str, timeout_s: float = 30) -> tuple[dict, bytes]:
@@ -242,70 +289,82 @@ def wait_for_webhook(webhooks, capture_id: str, timeout_s: float = 30) -> tuple[
     raise AssertionError("no verification.completed webhook for the capture session")
 
 
-@pytest.mark.parametrize("lang", ["en", "zh-CN"])
-def test_a_still_picture_goes_through_the_flow_and_fails_the_challenge(server, still_browser, materials, webhooks, lang):
+@pytest.mark.parametrize(("lang", "mode"), [("en", "page"), ("zh-CN", "sdk-iframe")])
+def test_a_still_picture_goes_through_the_flow_and_fails_the_challenge(server, still_browser, materials, webhooks, app_host, lang, mode):
+    """``page``: the session URL opened as the page itself. ``sdk-iframe``: an app on
+    another origin opens it with the JS SDK in an iframe, and gets the verification id."""
     from kyc.admin import verify_signature
 
     m = MESSAGES[lang]
     session = new_capture_session(server, f"phone-user-{lang}")
+    head = httpx.get(session["url"])
+    assert head.headers["cache-control"] == "no-store"
+    ancestors = head.headers["content-security-policy"].split("frame-ancestors ")[1].split(";")[0].split()
+    assert sorted(ancestors) == sorted([FRAME_ORIGIN, app_host.origin])
     ctx, page, problems = open_page(still_browser, lang)
     try:
-        response = page.goto(session["url"])
-        assert response.headers["cache-control"] == "no-store"
-        assert f"frame-ancestors {FRAME_ORIGIN}" in response.headers["content-security-policy"]
-
+        if mode == "page":
+            page.goto(session["url"])
+            ui = page.main_frame
+        else:
+            page.goto(app_host.origin + "/app.html?url=" + quote(session["url"], safe=""))
+            page.wait_for_selector("iframe")
+            ui = page.locator("iframe").element_handle().content_frame()
+        ui.wait_for_selector("#step-consent:not([hidden])")
         # 1. consent, in the browser's language; the required items are enforced
-        page.wait_for_selector("#step-consent:not([hidden])")
-        assert page.evaluate("document.documentElement.lang") == lang
-        assert text_of(page, "#step-consent h1") == m["consent_title"]
-        assert POLICY_TEXT.splitlines()[0] in text_of(page, "#policy-text")
+        assert ui.evaluate("document.documentElement.lang") == lang
+        assert text_of(ui, "#step-consent h1") == m["consent_title"]
+        assert POLICY_TEXT.splitlines()[0] in text_of(ui, "#policy-text")
         shot(page, f"{lang}-1-consent")
-        assert axe_violations(page) == []
-        page.click("#lang")  # switch, and back
+        assert axe_violations(ui) == []
+        ui.click("#lang")  # switch, and back
         other = "zh-CN" if lang == "en" else "en"
-        assert text_of(page, "#step-consent h1") == MESSAGES[other]["consent_title"]
+        assert text_of(ui, "#step-consent h1") == MESSAGES[other]["consent_title"]
         shot(page, f"{lang}-1-consent-switched-to-{other}")
-        page.click("#lang")
-        page.click("#consent-go")
-        assert text_of(page, "#consent-error") == m["consent_missing"]
-        page.check("#purpose-real_name_verification")
-        page.check("#purpose-biometric_processing")
-        page.click("#consent-go")
+        ui.click("#lang")
+        ui.click("#consent-go")
+        assert text_of(ui, "#consent-error") == m["consent_missing"]
+        ui.check("#purpose-real_name_verification")
+        ui.check("#purpose-biometric_processing")
+        ui.click("#consent-go")
 
         # 2. the ID card: the camera sees a face, not a card -> a retake message
-        page.wait_for_selector("#step-card:not([hidden])")
-        assert text_of(page, "#card-title") == m["card_front_title"]
-        retake = wait_for_text(page, "#card-error")
+        ui.wait_for_selector("#step-card:not([hidden])")
+        assert text_of(ui, "#card-title") == m["card_front_title"]
+        retake = wait_for_text(ui, "#card-error")
         assert retake in {m[f"reason_{r}"] for r in ("document_not_found", "document_unreadable", "blurred", "glare", "document_cut_off")}
         shot(page, f"{lang}-2-card-front-retake")
-        assert axe_violations(page) == []
-        page.set_input_files("#card-file", str(materials.back))  # the back for the front
-        page.wait_for_function("m => document.querySelector('#card-error').textContent === m", arg=m["reason_wrong_side"])
+        assert axe_violations(ui) == []
+        ui.set_input_files("#card-file", str(materials.back))  # the back for the front
+        ui.wait_for_function("m => document.querySelector('#card-error').textContent === m", arg=m["reason_wrong_side"])
         shot(page, f"{lang}-3-card-front-wrong-side")
-        page.set_input_files("#card-file", str(materials.front))
-        page.wait_for_function("t => document.querySelector('#card-title').textContent === t", arg=m["card_back_title"])
-        wait_for_text(page, "#card-error")  # the camera's face again, taken by itself
+        ui.set_input_files("#card-file", str(materials.front))
+        ui.wait_for_function("t => document.querySelector('#card-title').textContent === t", arg=m["card_back_title"])
+        wait_for_text(ui, "#card-error")  # the camera's face again, taken by itself
         shot(page, f"{lang}-4-card-back")
-        page.set_input_files("#card-file", str(materials.back))
+        ui.set_input_files("#card-file", str(materials.back))
 
         # 3. the face and the challenge: prompts in the page's language
-        page.wait_for_selector("#step-selfie:not([hidden])")
+        ui.wait_for_selector("#step-selfie:not([hidden])")
         shot(page, f"{lang}-5-selfie")
-        assert axe_violations(page) == []
-        page.click("#selfie-go")
+        assert axe_violations(ui) == []
+        ui.click("#selfie-go")
         prompts = {m[f"action_{a}"] for a in ("blink", "turn_left", "turn_right", "nod", "open_mouth")}
-        page.wait_for_function("p => p.includes(document.querySelector('#prompt').textContent)", arg=list(prompts))
+        ui.wait_for_function("p => p.includes(document.querySelector('#prompt').textContent)", arg=list(prompts))
         shot(page, f"{lang}-6-challenge")
 
         # 4. the result: a still picture must not pass; never a score on the page
-        page.wait_for_selector("#step-result:not([hidden])", timeout=120_000)
+        ui.wait_for_selector("#step-result:not([hidden])", timeout=120_000)
         shot(page, f"{lang}-7-result")
-        assert axe_violations(page) == []
-        assert page.evaluate("document.body.dataset.result") == "retry"
-        assert text_of(page, "#result-title") == m["result_retry_title"]
-        assert "score" not in page.content().lower()
-        assert storage_is_empty(page)
+        assert axe_violations(ui) == []
+        assert ui.evaluate("document.body.dataset.result") == "retry"
+        assert text_of(ui, "#result-title") == m["result_retry_title"]
+        assert "score" not in ui.content().lower()
+        assert storage_is_empty(ui)
         assert not problems, problems
+        if mode == "sdk-iframe":  # the app got the id from the SDK's promise
+            page.wait_for_function("() => window.captureResult !== undefined || window.captureError !== undefined")
+            sdk_result = page.evaluate("() => window.captureResult || window.captureError")
     finally:
         ctx.close()
 
@@ -314,6 +373,8 @@ def test_a_still_picture_goes_through_the_flow_and_fails_the_challenge(server, s
     assert headers["x-kyc-event"] == "verification.completed"
     assert verify_signature(server.secret, body, headers["x-kyc-signature"])
     event = json.loads(body)
+    if mode == "sdk-iframe":
+        assert sdk_result == {"verificationId": event["verification_id"], "result": "retry"}
     v = httpx.get(f"{server.base}/v1/verifications/{event['verification_id']}", headers=server.headers).json()
     assert v["status"] == "rejected" == event["status"]
     assert v["subject_ref"] == f"phone-user-{lang}"

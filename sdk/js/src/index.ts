@@ -47,8 +47,9 @@ export interface OpenCaptureOptions {
   timeoutMs?: number;
   /** Abort: rejects with `aborted` and closes the flow. */
   signal?: AbortSignal;
-  /** Keep the iframe after the result (default: removed). */
-  keepOpen?: boolean;
+  /** Remove the iframe as soon as the result arrives (default: it stays, showing the
+   *  person the page's result screen, until the app clears its container). */
+  removeOnDone?: boolean;
 }
 
 /** The window the SDK runs in; injectable so the module can be tested outside a browser. */
@@ -122,7 +123,7 @@ export function openCapture(options: OpenCaptureOptions, host?: HostWindow): Pro
       const data = event.data as { type?: unknown; verification_id?: unknown; result?: unknown } | null;
       if (!data || data.type !== COMPLETED_MESSAGE || typeof data.verification_id !== "string") return;
       const result = data.result === "done" || data.result === "review" ? data.result : "retry";
-      cleanup(!options.keepOpen);
+      cleanup(Boolean(options.removeOnDone));
       resolve({ verificationId: data.verification_id, result });
     }
 

@@ -63,7 +63,7 @@ test("captureUrl accepts only a capture session URL and adds the language", () =
 
 test("iframe: resolves with the verification id from the page's origin and window only", async () => {
   const host = fakeHost();
-  const promise = openCapture({ url: URL_OK, lang: "en" }, host);
+  const promise = openCapture({ url: URL_OK, lang: "en", removeOnDone: true }, host);
   const frame = host.body.children[0];
   assert.equal(frame.tag, "iframe");
   assert.equal(frame.src, URL_OK + "?lang=en");
@@ -81,11 +81,11 @@ test("iframe: resolves with the verification id from the page's origin and windo
 
 test("an unknown result is told as retry", async () => {
   const host = fakeHost();
-  const promise = openCapture({ url: URL_OK, keepOpen: true }, host);
+  const promise = openCapture({ url: URL_OK }, host);
   const frame = host.body.children[0];
   host.post(done("v1", "approved!"), ORIGIN, frame.contentWindow);
   assert.deepEqual(await promise, { verificationId: "v1", result: "retry" });
-  assert.equal(host.body.children.length, 1, "keepOpen keeps the iframe");
+  assert.equal(host.body.children.length, 1, "by default the iframe stays, showing the result");
 });
 
 test("window: resolves from the popup, rejects when it is closed or blocked", async () => {
