@@ -104,6 +104,23 @@ class KycClient:
     def policies(self) -> list[dict]:
         return self._request("GET", "/v1/policies", retry=True).json()
 
+    def publish_policy(self, version: str, policy_text: str, *, significant: bool = False) -> dict:
+        """Publish a policy version (admin key): the service keeps only the text's SHA-256."""
+        body = {"version": version, "text_sha256": hashlib.sha256(policy_text.encode()).hexdigest(), "significant": significant}
+        return self._request("POST", "/v1/policies", retry=False, json=body).json()
+
+    def create_capture_session(
+        self,
+        subject_ref: str,
+        *,
+        policy_version: str,
+        policy_text: str,
+        purposes: tuple[str, ...] | list[str] = (*DEFAULT_PURPOSES, "retain_for_review"),
+    ) -> dict:
+        """A single-use link to the hosted capture page for one person: ``{id, token, url, expires_at}``."""
+        body = {"subject_ref": subject_ref, "purposes": list(purposes), "policy_version": policy_version, "policy_text": policy_text}
+        return self._request("POST", "/v1/capture-sessions", retry=False, json=body).json()
+
     def create_consent(
         self,
         subject_ref: str,
