@@ -31,6 +31,7 @@ from types import SimpleNamespace
 
 import cv2
 import httpx
+import numpy as np
 import pytest
 
 from kyc.config import PROJECT_ROOT, Settings, get_settings
@@ -98,7 +99,9 @@ def materials(shared_data, tmp_path_factory):
     (d / "back.jpg").write_bytes(back)
     still = still_picture(cv2.imread(str(faces / "img2.jpg")))  # the holder's other photo, held up
     write_y4m(d / "still.y4m", [still] * 30)
-    return SimpleNamespace(front=d / "front.jpg", back=d / "back.jpg", still=d / "still.y4m")
+    rng = np.random.default_rng(0)  # an empty wall with camera noise: nobody in the picture
+    write_y4m(d / "wall.y4m", [np.clip(118 + rng.normal(0, 3, (480, 640, 3)), 0, 255).astype(np.uint8) for _ in range(30)])
+    return SimpleNamespace(front=d / "front.jpg", back=d / "back.jpg", still=d / "still.y4m", wall=d / "wall.y4m")
 
 
 @pytest.fixture(scope="module")
@@ -165,15 +168,32 @@ def server(tmp_path_factory, webhooks, app_host):
 
 
 @pytest.fixture(scope="module")
-def still_browser(materials):
+def playwright():
     from playwright.sync_api import sync_playwright
 
     SHOTS.mkdir(parents=True, exist_ok=True)
-    args = [*ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={materials.still}"]
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=args)
-        yield b
-        b.close()
+        yield p
+
+
+def _browser(playwright, video: Path):
+    """Chromium whose camera plays ``video`` (Y4M) and whose camera prompt is accepted."""
+    args = [*ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={video}"]
+    b = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=args)
+    yield b
+    b.close()
+
+
+@pytest.fixture(scope="module")
+def still_browser(playwright, materials):
+    """The camera shows a still photo of a face."""
+    yield from _browser(playwright, materials.still)
+
+
+@pytest.fixture
+def wall_browser(playwright, materials):
+    """The camera shows an empty wall."""
+    yield from _browser(playwright, materials.wall)
 
 
 def new_capture_session(server, ref: str) -> dict:
@@ -425,3 +445,38 @@ def test_consent_focus_order_follows_the_page(server, still_browser):
         assert text_of(page, "#consent-error") == MESSAGES["en"]["consent_missing"]
     finally:
         ctx.close()
+
+
+def test_nobody_in_the_picture_gets_the_retake_message_and_a_new_challenge(server, wall_browser, materials):
+    """A quality reason (the face is not in the picture) is the person's to fix: the page
+    says so and offers a new challenge, counted against the session's attempts."""
+    session = new_capture_session(server, "phone-user-wall")
+    ctx, page, problems = open_page(wall_browser, "en")
+    m = MESSAGES["en"]
+    try:
+        page.goto(session["url"])
+        page.wait_for_selector("#step-consent:not([hidden])")
+        page.check("#purpose-real_name_verification")
+        page.check("#purpose-biometric_processing")
+        page.click("#consent-go")
+        page.wait_for_selector("#step-card:not([hidden])")
+        assert wait_for_text(page, "#card-error") == m["reason_document_not_found"]  # the wall, taken by itself
+        page.set_input_files("#card-file", str(materials.front))
+        page.wait_for_function("t => document.querySelector('#card-title').textContent === t", arg=m["card_back_title"])
+        wait_for_text(page, "#card-error")
+        page.set_input_files("#card-file", str(materials.back))
+        page.wait_for_selector("#step-selfie:not([hidden])")
+        page.click("#selfie-go")
+        page.wait_for_function("m => document.querySelector('#selfie-error').textContent === m", arg=m["reason_face_lost"], timeout=90_000)
+        assert text_of(page, "#selfie-go") == m["selfie_again"]
+        assert page.is_enabled("#selfie-go")
+        shot(page, "en-5b-selfie-retake")
+        assert axe_violations(page) == []
+        page.click("#lang")  # the same message, in Chinese
+        assert text_of(page, "#selfie-error") == MESSAGES["zh-CN"]["reason_face_lost"]
+        shot(page, "zh-CN-5b-selfie-retake")
+        assert not problems, problems
+    finally:
+        ctx.close()
+    left = httpx.get(server.base + "/v1/capture/session", headers={"X-Capture-Token": session["token"]}).json()
+    assert left["state"] == "consented" and left["liveness_attempts_left"] == 2  # not spent: a new challenge may follow
