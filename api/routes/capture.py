@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.security import APIKeyHeader
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
@@ -54,9 +55,16 @@ def _limiter(request: Request) -> RateLimiter:
     return limiter
 
 
-def capture_session(request: Request, services: ServicesDep) -> CaptureView:
+_token_header = APIKeyHeader(
+    name=TOKEN_HEADER, scheme_name="CaptureToken", auto_error=False,
+    description="The capture session's token (from POST /v1/capture-sessions); the hosted page's only credential",
+)
+
+
+def capture_session(
+    request: Request, services: ServicesDep, token: Annotated[str | None, Depends(_token_header)] = None
+) -> CaptureView:
     """The capture session named by the ``X-Capture-Token`` header, rate-limited per token."""
-    token = request.headers.get(TOKEN_HEADER, "")
     if not token:
         raise error("capture_session_not_found", "The capture token is missing.")
     _limiter(request).hit("capture:" + token_hash(token)[:32])

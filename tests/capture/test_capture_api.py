@@ -234,3 +234,18 @@ def test_page_headers_follow_the_clients_origins(capture_api):
     assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
     with pytest.raises(Exception):
         set_frame_origins(db, "x", ["javascript:alert(1)"], actor="test")
+
+
+def test_the_schema_names_the_token_on_the_page_routes_and_the_key_on_the_backend_route(capture_api):
+    schema = capture_api.http.get("/openapi.json").json()
+    assert schema["components"]["securitySchemes"]["CaptureToken"] == {
+        "type": "apiKey", "in": "header", "name": "X-Capture-Token",
+        "description": "The capture session's token (from POST /v1/capture-sessions); the hosted page's only credential",
+    }
+    for path, ops in schema["paths"].items():
+        for op in ops.values():
+            names = {name for sec in op.get("security", []) for name in sec}
+            if path.startswith("/v1/capture/"):
+                assert names == {"CaptureToken"}, path
+            elif path == "/v1/capture-sessions":
+                assert "CaptureToken" not in names and names, path
