@@ -27,7 +27,11 @@ const state = {
   auto: false,
   busy: false,
   challenge: null,
+  retryComplete: false, // the verification was not answered: "Try again" sends it again
 };
+
+// Errors of the service, not of the person's capture: sending the same again may work.
+const TRANSIENT = ["network_error", "internal_error", "service_busy", "deadline_exceeded", "rate_limited"];
 
 // --- language ---
 function pickLang() {
@@ -322,6 +326,7 @@ async function startSelfie(messageKey) {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function runChallenge() {
+  if (state.retryComplete) return complete();
   const go = $("selfie-go");
   go.disabled = true;
   say($("selfie-error"), null);
@@ -386,6 +391,12 @@ async function complete() {
   if (state.photos.back) form.append("id_back", state.photos.back, "back.jpg");
   const r = await api("POST", "/v1/capture/complete", form);
   $("selfie-go").disabled = false;
+  state.retryComplete = !r.ok && TRANSIENT.includes(r.code);
+  if (state.retryComplete) {
+    say($("prompt"), null);
+    say($("selfie-go"), "selfie_again");
+    return say($("selfie-error"), r.code);
+  }
   if (!r.ok) {
     if (r.code.startsWith("document_")) return startCard("front").then(() => say($("card-error"), r.code));
     if (r.code.startsWith("face_") || r.code.startsWith("liveness_")) return startSelfie(r.code);

@@ -35,6 +35,7 @@ from kyc.capture import (
     record_capture_consent,
     start_liveness,
 )
+from kyc.capture.sessions import idempotency_key_of, stored_capture_verification
 from kyc.capture.sessions import token_hash
 from kyc.errors import KycError, error
 from kyc.verification import VerificationInput
@@ -284,6 +285,9 @@ async def post_page_complete(request: Request, view: CaptureDep, services: Servi
     """Run the verification on the ID photos and the finished challenge; close the session."""
     if view.state != "consented" or view.consent_id is None or view.liveness_session_id is None:
         raise error("capture_step_invalid")
+    stored = await run_in_threadpool(stored_capture_verification, services.db, view)
+    if stored is not None:  # stored before a crash: close the session with it
+        return await _finish(request, services, view, *stored)
     limit = settings.max_upload_bytes
     form = await read_form_in_memory(request, max_file_bytes=limit, max_files=2)
     try:
@@ -299,16 +303,18 @@ async def post_page_complete(request: Request, view: CaptureDep, services: Servi
     finally:
         await form.close()
     verification, _ = await services.verifications.submit(
-        client_id=view.client_id, actor=view.actor, consent_id=view.consent_id, inp=inp, idempotency_key=f"capture:{view.id}"
+        client_id=view.client_id, actor=view.actor, consent_id=view.consent_id, inp=inp, idempotency_key=idempotency_key_of(view)
     )
+    return await _finish(request, services, view, verification["id"], verification["status"], verification["reasons"])
+
+
+async def _finish(request: Request, services, view: CaptureView, vid: str, status: str, reasons: list[str]) -> CompleteOut:
     try:
-        await run_in_threadpool(
-            finish_capture_session, services.db, view, verification["id"], verification["status"], verification["reasons"]
-        )
+        await run_in_threadpool(finish_capture_session, services.db, view, vid, status, reasons)
     except KycError as exc:  # a racing tab closed it first: the verification stands, its webhook is queued once
         if exc.code != "capture_step_invalid":
             raise
     console = getattr(request.app.state, "admin_console", None)
     if console is not None:
         console.dispatcher.wake()
-    return CompleteOut(result=RESULTS[verification["status"]], verification_id=verification["id"])
+    return CompleteOut(result=RESULTS[status], verification_id=vid)

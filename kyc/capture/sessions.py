@@ -44,6 +44,8 @@ __all__ = [
     "start_liveness",
     "check_liveness_session",
     "finish_capture_session",
+    "stored_capture_verification",
+    "idempotency_key_of",
     "set_frame_origins",
     "frame_origins",
     "token_hash",
@@ -260,6 +262,27 @@ def check_liveness_session(view: CaptureView, liveness_session_id: str) -> None:
         raise error("capture_step_invalid")
     if not hmac.compare_digest(view.liveness_session_id.encode(), liveness_session_id.encode()):
         raise error("liveness_session_not_found")
+
+
+def idempotency_key_of(view: CaptureView) -> str:
+    """The one Idempotency-Key of a session's verification: one session, at most one verification."""
+    return f"capture:{view.id}"
+
+
+def stored_capture_verification(db: Database, view: CaptureView) -> tuple[str, str, list[str]] | None:
+    """(id, status, reasons) of a verification this session already stored, if any.
+
+    The verification commits before the session is closed (two transactions); after a
+    crash in between, the page's retry finds it here and closes the session with it,
+    so its webhook is still sent once.
+    """
+    from kyc.storage.models import Verification
+
+    with db.session() as s:
+        v = s.scalar(
+            select(Verification).where(Verification.client_id == view.client_id, Verification.idempotency_key == idempotency_key_of(view))
+        )
+        return (v.id, v.status, list(v.reasons or [])) if v is not None else None
 
 
 def finish_capture_session(db: Database, view: CaptureView, verification_id: str, status: str, reasons: list[str]) -> None:

@@ -249,3 +249,41 @@ def test_the_schema_names_the_token_on_the_page_routes_and_the_key_on_the_backen
                 assert names == {"CaptureToken"}, path
             elif path == "/v1/capture-sessions":
                 assert "CaptureToken" not in names and names, path
+
+
+def test_a_verification_stored_before_a_crash_closes_the_session_on_retry(capture_api):
+    """The verification commits before the session closes; if the process dies in between,
+    the page's retry finds it, closes the session with it and queues its webhook once."""
+    import asyncio
+
+    from kyc.access import authenticate
+    from kyc.admin import set_webhook
+    from kyc.capture.sessions import open_capture_session
+    from kyc.storage.admin_models import WebhookDelivery
+    from kyc.verification import VerificationInput
+
+    db, vault = capture_api.services.db, capture_api.services.vault
+    cid = authenticate(db, capture_api.key).client_id
+    set_webhook(db, vault, capture_api.app.state.settings, cid, "http://127.0.0.1:9/hook", actor="test")
+    token = new_session(capture_api, ref="user-crash").json()["token"]
+    consent(capture_api, token)
+    ch = capture_api.http.post("/v1/capture/liveness", headers=tok(token)).json()
+    capture_api.active_results[ch["id"]] = FakeActive(True, _selfie_frame(RED))
+    view = open_capture_session(db, token)
+    # what the route did before "crashing": the verification, under the session's key
+    stored, _ = asyncio.run(
+        capture_api.services.verifications.submit(
+            client_id=view.client_id, actor=view.actor, consent_id=view.consent_id,
+            inp=VerificationInput(id_front=capture_api.fake.id_card(RED), liveness_session_id=ch["id"]),
+            idempotency_key=f"capture:{view.id}",
+        )
+    )
+    r = capture_api.http.post(
+        "/v1/capture/complete", data={"liveness_session_id": ch["id"]},
+        files={"id_front": ("front.png", capture_api.fake.id_card(RED), "image/png")}, headers=tok(token),
+    )
+    assert r.status_code == 200 and r.json()["verification_id"] == stored["id"]
+    with db.session() as s:
+        rows = s.scalars(select(WebhookDelivery).where(WebhookDelivery.verification_id == stored["id"])).all()
+    assert [d.event for d in rows] == ["verification.completed"]
+    assert capture_api.http.get("/v1/capture/session", headers=tok(token)).status_code == 409
