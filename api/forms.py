@@ -30,11 +30,13 @@ async def _limited(stream: AsyncIterator[bytes], limit: int) -> AsyncIterator[by
         yield chunk
 
 
-async def read_form_in_memory(request: Request, *, max_file_bytes: int, max_files: int = 4) -> FormData:
+async def read_form_in_memory(
+    request: Request, *, max_file_bytes: int, max_files: int = 4, max_total_bytes: int | None = None
+) -> FormData:
     ctype = request.headers.get("content-type", "")
     if not ctype.startswith("multipart/form-data"):
         raise error("validation_failed", "The body must be multipart/form-data.")
-    limit = max_file_bytes * max_files + 64 * 1024
+    limit = (max_total_bytes or max_file_bytes * max_files) + 64 * 1024
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise error("request_too_large", limit_bytes=limit)

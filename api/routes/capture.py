@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, Request
 from fastapi.security import APIKeyHeader
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
@@ -21,7 +21,6 @@ from api.deps import ServicesDep, SettingsDep, require_scope
 from api.errors import UPLOAD_ERRORS, error_responses
 from api.forms import form_bytes, read_form_in_memory
 from api.routes.liveness import session_store
-from api.uploads import read_upload
 from kyc.access import RateLimiter
 from kyc.capture import (
     CaptureView,
@@ -45,6 +44,12 @@ TOKEN_HEADER = "X-Capture-Token"
 TOKEN_ERRORS = ("capture_session_not_found", "capture_session_expired", "capture_session_used", "rate_limited")
 Purpose = Literal["real_name_verification", "biometric_processing", "retain_for_review"]
 RESULTS = {"approved": "done", "review": "review", "rejected": "retry"}
+
+
+def _multipart(properties: dict, required: list[str]) -> dict:
+    """The OpenAPI body of a route that parses its multipart form itself (in memory)."""
+    schema = {"type": "object", "required": required, "properties": properties}
+    return {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}}
 
 
 # --- the token dependency ---
@@ -189,15 +194,18 @@ def _read_card(data: bytes, side: str, settings) -> CardCheckOut:
 @router.post(
     "/v1/capture/documents/{side}",
     response_model=CardCheckOut,
+    openapi_extra=_multipart({"file": {"type": "string", "format": "binary", "description": "The photo of that side"}}, ["file"]),
     responses=error_responses(*TOKEN_ERRORS, *UPLOAD_ERRORS, "capture_step_invalid", "model_missing", "model_altered"),
 )
-async def post_page_document(
-    side: Literal["front", "back"], view: CaptureDep, settings: SettingsDep, file: Annotated[UploadFile, File()]
-) -> CardCheckOut:
-    """Read the photo at once and say whether to retake it; nothing is stored."""
+async def post_page_document(side: Literal["front", "back"], request: Request, view: CaptureDep, settings: SettingsDep) -> CardCheckOut:
+    """Read the photo at once and say whether to retake it; nothing is stored (nor spooled to disk)."""
     if view.state != "consented":
         raise error("capture_step_invalid")
-    data = await read_upload(file, settings.max_upload_bytes)
+    form = await read_form_in_memory(request, max_file_bytes=settings.max_upload_bytes, max_files=1)
+    try:
+        data = await form_bytes(form, "file", settings.max_upload_bytes, required=True)
+    finally:
+        await form.close()
     return await run_in_threadpool(_read_card, data, side, settings)
 
 
@@ -234,36 +242,59 @@ class AttemptOut(BaseModel):
 @router.post(
     "/v1/capture/liveness/{liveness_session_id}/frames",
     response_model=AttemptOut,
+    openapi_extra=_multipart(
+        {
+            "frames": {"type": "array", "items": {"type": "string", "format": "binary"}, "description": "JPEG frames in capture order"},
+            "timestamps": {"type": "string", "description": "capture time of each frame, comma-separated seconds"},
+            "nonce": {"type": "string", "description": "the challenge's nonce"},
+            "mirrored": {"type": "string", "enum": ["true", "false"], "description": "true if the frames are mirrored like a selfie preview"},
+        },
+        ["frames", "timestamps", "nonce"],
+    ),
     responses=error_responses(
         *TOKEN_ERRORS, *UPLOAD_ERRORS, "capture_step_invalid", "liveness_session_not_found", "liveness_session_expired",
         "liveness_session_used", "frames_too_few", "video_too_long", "validation_failed",
     ),
 )
-async def post_page_frames(
-    liveness_session_id: str,
-    request: Request,
-    view: CaptureDep,
-    settings: SettingsDep,
-    frames: Annotated[list[UploadFile], File(description="JPEG frames in capture order")],
-    timestamps: Annotated[str, Form(description="capture time of each frame, comma-separated seconds")],
-    nonce: Annotated[str, Form()],
-    mirrored: Annotated[bool, Form()] = False,
-) -> AttemptOut:
+async def post_page_frames(liveness_session_id: str, request: Request, view: CaptureDep, settings: SettingsDep) -> AttemptOut:
     """The challenge's frames, judged by the liveness engine; the page learns only retake or go on."""
     from kyc.liveness import decode_frames, parse_timestamps, submit_session
+    from kyc.liveness._video import MAX_FRAMES
 
     check_liveness_session(view, liveness_session_id)
     store = session_store(request)
     store.get(liveness_session_id)
-    times = parse_timestamps(timestamps)
-    blobs = [await read_upload(f, settings.max_upload_bytes) for f in frames]
-    decoded = await run_in_threadpool(decode_frames, blobs, times)
+    form = await read_form_in_memory(
+        request, max_file_bytes=settings.max_upload_bytes, max_files=MAX_FRAMES, max_total_bytes=settings.liveness_max_video_bytes
+    )
+    try:
+        timestamps, nonce, mirrored = form.get("timestamps"), form.get("nonce"), form.get("mirrored", "false")
+        if not isinstance(timestamps, str) or not isinstance(nonce, str) or mirrored not in ("true", "false"):
+            raise error("validation_failed", "timestamps and nonce are required; mirrored is true or false.")
+        parts = form.getlist("frames")
+        if not parts:
+            raise error("upload_missing", part="frames")
+        blobs = [await _part_bytes(part, settings.max_upload_bytes) for part in parts]
+    finally:
+        await form.close()
+    decoded = await run_in_threadpool(decode_frames, blobs, parse_timestamps(timestamps))
     result = await run_in_threadpool(
-        submit_session, store, liveness_session_id, decoded, nonce=nonce, mirrored=mirrored, settings=settings
+        submit_session, store, liveness_session_id, decoded, nonce=nonce, mirrored=mirrored == "true", settings=settings
     )
     left = max(0, settings.capture_liveness_attempts - view.liveness_attempts)
     outcome = liveness_outcome(list(result.reasons), left)
     return AttemptOut(retake=outcome.retake, reason=outcome.reason, attempts_left=left)
+
+
+async def _part_bytes(part, limit: int) -> bytes:
+    if isinstance(part, str):
+        raise error("validation_failed", "frames must be file uploads", part="frames")
+    data = await part.read()
+    if len(data) > limit:
+        raise error("image_too_large", limit_bytes=limit, part="frames")
+    if not data:
+        raise error("image_empty", part="frames")
+    return data
 
 
 class CompleteOut(BaseModel):
@@ -274,6 +305,14 @@ class CompleteOut(BaseModel):
 @router.post(
     "/v1/capture/complete",
     response_model=CompleteOut,
+    openapi_extra=_multipart(
+        {
+            "liveness_session_id": {"type": "string", "description": "The finished challenge of this session"},
+            "id_front": {"type": "string", "format": "binary"},
+            "id_back": {"type": "string", "format": "binary"},
+        },
+        ["liveness_session_id", "id_front"],
+    ),
     responses=error_responses(
         *TOKEN_ERRORS, *UPLOAD_ERRORS, "capture_step_invalid", "request_too_large", "document_not_found", "document_cut_off",
         "document_unreadable", "face_not_found", "face_multiple", "face_too_small", "face_quality_low",

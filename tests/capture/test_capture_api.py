@@ -287,3 +287,21 @@ def test_a_verification_stored_before_a_crash_closes_the_session_on_retry(captur
         rows = s.scalars(select(WebhookDelivery).where(WebhookDelivery.verification_id == stored["id"])).all()
     assert [d.event for d in rows] == ["verification.completed"]
     assert capture_api.http.get("/v1/capture/session", headers=tok(token)).status_code == 409
+
+
+def test_the_page_uploads_are_parsed_in_memory_and_checked(capture_api):
+    """The card photo and the frames go through the in-memory form parser: a body over the
+    limit is refused, a missing part is named, and nothing is spooled to a temporary file."""
+    token = new_session(capture_api, ref="user-forms").json()["token"]
+    consent(capture_api, token)
+    r = capture_api.http.post("/v1/capture/documents/front", data={"x": "1"}, files={"other": ("a.png", b"x", "image/png")}, headers=tok(token))
+    assert r.status_code == 422 and r.json()["error"]["code"] == "upload_missing"
+    big = b"\xff" * (capture_api.app.state.settings.max_upload_bytes * 2 + 100_000)
+    r = capture_api.http.post("/v1/capture/documents/front", files={"file": ("a.jpg", big, "image/jpeg")}, headers=tok(token))
+    assert r.status_code == 413
+    ch = capture_api.http.post("/v1/capture/liveness", headers=tok(token)).json()
+    url = f"/v1/capture/liveness/{ch['id']}/frames"
+    r = capture_api.http.post(url, data={"timestamps": "0", "nonce": ch["nonce"]}, headers=tok(token), files={"x": ("a", b"1")})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "upload_missing"
+    r = capture_api.http.post(url, data={"nonce": ch["nonce"]}, files={"frames": ("0.jpg", b"x", "image/jpeg")}, headers=tok(token))
+    assert r.status_code == 422 and r.json()["error"]["code"] == "validation_failed"
