@@ -13,6 +13,8 @@ const MAX_FRAME_SIDE = 480;
 const STEADY_DIFF = 6; // mean grey change between samples (0..255) that counts as steady
 const STEADY_SAMPLES = 4; // consecutive steady samples (250 ms apart) before the auto photo
 
+const PURPOSE_ORDER = ["real_name_verification", "biometric_processing", "retain_for_review"]; // as a person reads them
+
 const $ = (id) => document.getElementById(id);
 const state = {
   messages: null,
@@ -127,7 +129,11 @@ function showConsent() {
   $("policy-text").textContent = s.policy_text;
   const box = $("purposes");
   for (const old of box.querySelectorAll(".purpose")) old.remove();
-  for (const p of s.purposes) {
+  const order = (p) => {
+    const i = PURPOSE_ORDER.indexOf(p);
+    return i < 0 ? PURPOSE_ORDER.length : i;
+  };
+  for (const p of [...s.purposes].sort((a, b) => order(a) - order(b))) {
     const required = s.required_purposes.includes(p);
     const row = document.createElement("div");
     row.className = "purpose";

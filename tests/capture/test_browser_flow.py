@@ -436,7 +436,7 @@ def test_consent_focus_order_follows_the_page(server, still_browser):
         for _ in range(5):
             page.keyboard.press("Tab")
             order.append(page.evaluate("document.activeElement.id"))
-        assert order == ["policy", "purpose-biometric_processing", "purpose-real_name_verification", "purpose-retain_for_review", "consent-go"]
+        assert order == ["policy", "purpose-real_name_verification", "purpose-biometric_processing", "purpose-retain_for_review", "consent-go"]
         page.focus("#step-consent h1")
         page.keyboard.press("Shift+Tab")
         assert page.evaluate("document.activeElement.id") == "lang"
