@@ -78,6 +78,19 @@ class Settings(BaseSettings):
     liveness_max_video_bytes: int = Field(default=40 * 1024 * 1024, ge=1024)
     liveness_session_ttl_s: float = Field(default=120.0, ge=10.0, le=3600.0)
 
+    # --- privacy mechanisms (issue 15) ---
+    # The personal-information controller named on every consent receipt (PIPL / ISO/IEC 29184).
+    controller_name: str = "kyc service operator"
+    controller_contact: str = "privacy@example.invalid"
+    privacy_policy_url: str | None = None
+    # Residency: where personal data must stay, and the hosts/networks (names, IPs, CIDRs) the
+    # operator declares to be inside it. Loopback and local files are always inside.
+    jurisdiction: str = Field(default="CN", min_length=2, max_length=8)
+    residency_allowed_hosts: list[str] = Field(default_factory=list)
+    # Hosts known to be outside the jurisdiction: webhook deliveries about a subject go there
+    # only when the subject's consent holds the ``cross_border_transfer`` purpose.
+    residency_cross_border_hosts: list[str] = Field(default_factory=list)
+
     @property
     def resolved_models_dir(self) -> Path:
         return self.models_dir or self.data_dir / "models"
