@@ -52,11 +52,11 @@ def _bootstrap_keys(settings: Settings, db: Database) -> None:
         log.warning("created a development %s key in %s", "admin" if admin else "API", path)
 
 
-async def _purge_periodically(db: Database, interval_s: float) -> None:
+async def _purge_periodically(db: Database, interval_s: float, result_retention_days: float | None = None) -> None:
     while True:
         await asyncio.sleep(interval_s)
         try:
-            n = await asyncio.to_thread(purge_expired, db)
+            n = await asyncio.to_thread(purge_expired, db, result_retention_days=result_retention_days)
             if n:
                 log.info("purged %d expired retained images", n)
         except Exception as exc:  # keep the task alive; the next round retries
@@ -73,7 +73,7 @@ async def service_lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[No
     engines = getattr(app.state, "engines", None) or default_engines(settings, app.state)
     service = VerificationService(settings, db, vault, engines, load_rules(settings.decision_rules_file))
     app.state.services = Services(db, vault, service, RateLimiter(settings.rate_limit_per_minute))
-    purger = asyncio.create_task(_purge_periodically(db, settings.purge_interval_s))
+    purger = asyncio.create_task(_purge_periodically(db, settings.purge_interval_s, settings.result_retention_days))
     try:
         yield
     finally:

@@ -90,6 +90,10 @@ class Settings(BaseSettings):
     # Hosts known to be outside the jurisdiction: webhook deliveries about a subject go there
     # only when the subject's consent holds the ``cross_border_transfer`` purpose.
     residency_cross_border_hosts: list[str] = Field(default_factory=list)
+    # Verification results (encrypted fields, template, masked fields) are erased this many days
+    # after the verification, and the recipients told (``subject.deleted``); unset keeps them
+    # until the subject is deleted or the consent withdrawn.
+    result_retention_days: float | None = Field(default=None, gt=0)
 
     @property
     def resolved_models_dir(self) -> Path:

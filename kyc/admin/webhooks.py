@@ -142,8 +142,14 @@ def clear_webhook(db: Database, client_id: str, *, actor: str) -> None:
         append_audit(s, actor=actor, action="webhook.clear", target=f"client:{client_id}")
 
 
-def enqueue_delivery(s: Session, client: ApiClient, verification_id: str, event: str, payload: dict) -> WebhookDelivery | None:
-    """Add a delivery inside the caller's transaction when the client has a webhook."""
+def enqueue_delivery(
+    s: Session, client: ApiClient, verification_id: str | None, event: str, payload: dict, *, subject_id: str | None = None
+) -> WebhookDelivery | None:
+    """Add a delivery inside the caller's transaction when the client has a webhook.
+
+    A notice about a subject (``subject.deleted``, ``consent.withdrawn``) has no
+    verification (its rows are being deleted) and names the ``subject_id`` instead.
+    """
     if not client.webhook_url:
         return None
     did = new_id()
@@ -152,6 +158,7 @@ def enqueue_delivery(s: Session, client: ApiClient, verification_id: str, event:
         id=did,
         client_id=client.id,
         verification_id=verification_id,
+        subject_id=subject_id,
         event=event,
         url=client.webhook_url,
         body=body,
@@ -255,6 +262,7 @@ class WebhookDispatcher:
             d = s.get(WebhookDelivery, delivery_id)
             secret = _secret(s, self.vault, d.client_id)
             url, body, event = d.url, d.body.encode(), d.event
+            target = f"verification:{d.verification_id}" if d.verification_id else f"subject:{d.subject_id}"
         code: int | None = None
         problem: str | None = None
         if secret is None:
@@ -283,14 +291,14 @@ class WebhookDispatcher:
             if ok:
                 d.status, d.delivered_at = "delivered", utcnow()
                 append_audit(
-                    s, actor="system:webhooks", action="webhook.delivered", target=f"verification:{d.verification_id}",
-                    detail={"delivery": d.id, "attempts": d.attempts},
+                    s, actor="system:webhooks", action="webhook.delivered", target=target,
+                    detail={"delivery": d.id, "event": event, "attempts": d.attempts},
                 )
             elif d.attempts >= self.settings.webhook_max_attempts:
                 d.status = "failed"
                 append_audit(
-                    s, actor="system:webhooks", action="webhook.failed", target=f"verification:{d.verification_id}",
-                    detail={"delivery": d.id, "attempts": d.attempts, "error": problem},
+                    s, actor="system:webhooks", action="webhook.failed", target=target,
+                    detail={"delivery": d.id, "event": event, "attempts": d.attempts, "error": problem},
                 )
             else:
                 d.next_attempt_at = utcnow() + timedelta(seconds=self.backoff_s(d.attempts))

@@ -106,8 +106,23 @@ def withdraw_consent(db: Database, client_id: str, consent_id: str, *, actor: st
     """Withdraw a consent and delete the templates, fields and images kept under it."""
     with db.session() as s:
         c = get_consent(s, client_id, consent_id)
-        if c.withdrawn_at is None:
+        first = c.withdrawn_at is None
+        if first:
             c.withdrawn_at = utcnow()
+        notices = 0
+        if first:
+            from kyc.subjects.notices import CONSENT_WITHDRAWN, enqueue_notices, recipients_of
+
+            notices = enqueue_notices(
+                s,
+                recipients_of(s, Verification.consent_id == c.id),
+                event=CONSENT_WITHDRAWN,
+                subject_id=c.subject_id,
+                subject_ref=s.get(Subject, c.subject_id).ref,
+                reason="consent_withdrawn",
+                at=c.withdrawn_at,
+                extra={"consent_id": c.id},
+            )
         images = 0
         cleared = 0
         for v in s.scalars(select(Verification).where(Verification.consent_id == c.id)).all():
@@ -122,7 +137,7 @@ def withdraw_consent(db: Database, client_id: str, consent_id: str, *, actor: st
             actor=actor,
             action="consent.withdraw",
             target=f"consent:{c.id}",
-            detail={"subject": c.subject_id, "verifications_cleared": cleared, "images_deleted": images},
+            detail={"subject": c.subject_id, "verifications_cleared": cleared, "images_deleted": images, "notices": notices},
         )
     return {"verifications_cleared": cleared, "images_deleted": images}
 

@@ -65,7 +65,9 @@ class WebhookDelivery(Base):
     __tablename__ = "webhook_deliveries"
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     client_id: Mapped[str] = mapped_column(ForeignKey("api_clients.id", ondelete="CASCADE"), index=True)
-    verification_id: Mapped[str] = mapped_column(ForeignKey("verifications.id", ondelete="CASCADE"), index=True)
+    verification_id: Mapped[str | None] = mapped_column(ForeignKey("verifications.id", ondelete="CASCADE"), index=True, nullable=True)
+    # Deletion notices (issue 15) are about a subject whose rows are gone: no foreign key.
+    subject_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     event: Mapped[str] = mapped_column(String(64))
     url: Mapped[str] = mapped_column(String(2000))
     body: Mapped[str] = mapped_column(Text)
