@@ -61,3 +61,51 @@ def consents_verify_receipt(
         raise typer.Exit(1)
     p = doc["payload"]
     typer.echo(f"valid: {p.get('kind', p.get('statement', 'document'))} signed by key {doc['signature']['key_id']}")
+
+
+incident_app = typer.Typer(no_args_is_help=True)
+
+
+def _when(value: str) -> "datetime":
+    from datetime import UTC, datetime
+
+    try:
+        at = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not an ISO 8601 time (e.g. 2026-12-01T08:00:00Z)") from None
+    return at if at.tzinfo else at.replace(tzinfo=UTC)  # a time without zone is UTC
+
+
+@incident_app.command("report")
+def incident_report_cmd(
+    start: str = typer.Option(..., "--from", help="Start of the window (ISO 8601; UTC unless a zone is given)."),
+    end: str = typer.Option(..., "--to", help="End of the window."),
+    key_id: str = typer.Option(None, "--key-id", help="A key-encryption key id, or a service key (blind_index, webhook_signing, statement_signing)."),
+    staff: str = typer.Option(None, "--staff", help="A console username: only what this account accessed."),
+    client: str = typer.Option(None, "--client", help="A client application id: only what its API key did."),
+    out: Path = typer.Option(None, "--out", help="Folder for report.json and one notice-<client>.txt per client."),
+) -> None:
+    """Which subjects' data could have been exposed, per client, with a notice draft per client."""
+    from kyc.privacy import IncidentQuery, incident_report, notice_draft
+
+    settings = get_settings()
+    db = _db()
+    try:
+        try:
+            report = incident_report(db, IncidentQuery(_when(start), _when(end), key_id, staff, client), actor="cli")
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from None
+    finally:
+        db.dispose()
+    text = json.dumps(report, indent=2, ensure_ascii=False)
+    if out is None:
+        typer.echo(text)
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.json").write_text(text + "\n")
+    for c in report["clients"]:
+        (out / f"notice-{c['client_id']}.txt").write_text(
+            notice_draft(report, c, controller_name=settings.controller_name, controller_contact=settings.controller_contact)
+        )
+    t = report["totals"]
+    typer.echo(f"{t['subjects']} subjects of {t['clients']} clients; wrote {out / 'report.json'} and {len(report['clients'])} notice drafts")

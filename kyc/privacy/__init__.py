@@ -1,0 +1,6 @@
+"""Privacy mechanisms that keep the policy's promises (issue 15): incident reports,
+decommissioning, residency and the data inventory. Map: docs/privacy.md."""
+
+from kyc.privacy.incident import EXPOSURE, IncidentQuery, incident_report, notice_draft
+
+__all__ = ["EXPOSURE", "IncidentQuery", "incident_report", "notice_draft"]
