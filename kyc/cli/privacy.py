@@ -109,3 +109,42 @@ def incident_report_cmd(
         )
     t = report["totals"]
     typer.echo(f"{t['subjects']} subjects of {t['clients']} clients; wrote {out / 'report.json'} and {len(report['clients'])} notice drafts")
+
+
+def decommission_cmd(
+    confirm: str = typer.Option(None, "--confirm", help="The confirmation phrase (asked for when not given)."),
+    statement_out: Path = typer.Option(Path("decommission-statement.json"), "--statement-out", help="Where to write the signed statement."),
+) -> None:
+    """Destroy every data key and the key-encryption keys: all personal data becomes unreadable, backups included."""
+    from kyc.privacy import DecommissionRefused, confirmation_phrase, decommission
+    from kyc.privacy.decommission import plan
+    from kyc.vault import Vault
+
+    settings = get_settings()
+    db = _db()
+    try:
+        vault = Vault(settings)
+        p = plan(db, vault)
+        phrase = confirmation_phrase(db)
+        if confirm is None:
+            typer.echo(
+                f"This destroys {p.subjects} subject data keys, the service keys {', '.join(p.service_keys) or '-'} and the "
+                f"key-encryption keys {', '.join(p.kek_ids)}. Nothing encrypted can be read afterwards, from this database "
+                "or any backup. It cannot be undone."
+            )
+            confirm = typer.prompt(f"Type {phrase!r} to go on")
+        try:
+            statement = decommission(db, vault, settings, confirm, actor="cli")
+        except DecommissionRefused as exc:
+            typer.echo(f"refused: {exc}", err=True)
+            raise typer.Exit(1) from None
+    finally:
+        db.dispose()
+    statement_out.write_text(json.dumps(statement, indent=2, ensure_ascii=False) + "\n")
+    d = statement["payload"]["destroyed"]
+    typer.echo(
+        f"destroyed {d['subject_data_keys']} subject keys, service keys {d['service_keys']}, KEKs {d['key_encryption_keys']}; "
+        f"signed statement in {statement_out}"
+    )
+    for line in statement["payload"]["not_destroyed_here"]:
+        typer.echo(f"STILL TO DO: {line}", err=True)
