@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from kyc.access import RateLimiter, create_client
 from kyc.config import Settings
+from kyc.privacy.residency import enforce_residency
 from kyc.storage import ApiClient, Database
 from kyc.vault import Vault
 from kyc.verification import VerificationService, default_engines, load_rules, purge_expired
@@ -52,6 +53,12 @@ def _bootstrap_keys(settings: Settings, db: Database) -> None:
         log.warning("created a development %s key in %s", "admin" if admin else "API", path)
 
 
+def _enforce_webhook_residency(settings: Settings, db: Database) -> None:
+    with db.session() as s:
+        hooks = {cid: url for cid, url in s.execute(select(ApiClient.id, ApiClient.webhook_url).where(ApiClient.webhook_url.is_not(None)))}
+    enforce_residency(settings, hooks)
+
+
 async def _purge_periodically(db: Database, interval_s: float, result_retention_days: float | None = None) -> None:
     while True:
         await asyncio.sleep(interval_s)
@@ -65,8 +72,14 @@ async def _purge_periodically(db: Database, interval_s: float, result_retention_
 
 @contextlib.asynccontextmanager
 async def service_lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
+    enforce_residency(settings)  # before connecting anywhere: no data target outside the jurisdiction
     db = Database.from_settings(settings)
     await asyncio.to_thread(db.migrate)
+    try:
+        await asyncio.to_thread(_enforce_webhook_residency, settings, db)
+    except Exception:
+        db.dispose()
+        raise
     vault = Vault(settings)
     await asyncio.to_thread(vault.ensure_service_keys, db)
     await asyncio.to_thread(_bootstrap_keys, settings, db)

@@ -105,6 +105,10 @@ def _check_url(url: str, settings: Settings) -> str:
     local = parts.hostname in ("127.0.0.1", "localhost", "::1")
     if parts.scheme == "http" and settings.environment == "production" and not local:
         raise error("validation_failed", "In production a webhook URL must use https.")
+    from kyc.privacy.residency import check_target  # residency (issue 15)
+
+    if (problem := check_target("The webhook URL", url, settings, cross_border_ok=True)) is not None:
+        raise error("residency_violation", problem + ".")
     return url
 
 
@@ -143,12 +147,21 @@ def clear_webhook(db: Database, client_id: str, *, actor: str) -> None:
 
 
 def enqueue_delivery(
-    s: Session, client: ApiClient, verification_id: str | None, event: str, payload: dict, *, subject_id: str | None = None
+    s: Session,
+    client: ApiClient,
+    verification_id: str | None,
+    event: str,
+    payload: dict,
+    *,
+    subject_id: str | None = None,
+    cross_border_consent: bool | None = None,
 ) -> WebhookDelivery | None:
     """Add a delivery inside the caller's transaction when the client has a webhook.
 
     A notice about a subject (``subject.deleted``, ``consent.withdrawn``) has no
-    verification (its rows are being deleted) and names the ``subject_id`` instead.
+    verification (its rows are being deleted) and names the ``subject_id`` instead, with
+    ``cross_border_consent`` (whether the subject's consents allow sending it abroad),
+    decided while the consents still exist.
     """
     if not client.webhook_url:
         return None
@@ -159,6 +172,7 @@ def enqueue_delivery(
         client_id=client.id,
         verification_id=verification_id,
         subject_id=subject_id,
+        cross_border_consent=cross_border_consent,
         event=event,
         url=client.webhook_url,
         body=body,
@@ -255,6 +269,30 @@ class WebhookDispatcher:
             ).rowcount
         return bool(n)
 
+    def _withheld_abroad(self, s: Session, d: WebhookDelivery) -> bool:
+        """Residency (issue 15): a delivery to a host outside the jurisdiction needs the
+        subject's consent to ``cross_border_transfer``."""
+        from kyc.consent.rules import CROSS_BORDER_PURPOSE
+        from kyc.privacy.residency import is_cross_border
+        from kyc.storage.models import Consent, Verification
+
+        if not is_cross_border(d.url, self.settings):
+            return False
+        if d.verification_id is None:
+            return not d.cross_border_consent
+        purposes = s.scalar(select(Consent.purposes).join(Verification, Verification.consent_id == Consent.id).where(Verification.id == d.verification_id))
+        return CROSS_BORDER_PURPOSE not in (purposes or [])
+
+    def _withhold(self, delivery_id: str, target: str, event: str) -> DeliveryResult:
+        with self.db.session() as s:
+            d = s.get(WebhookDelivery, delivery_id)
+            d.status, d.last_error = "withheld", "cross_border_without_consent"
+            append_audit(
+                s, actor="system:webhooks", action="webhook.withheld", target=target,
+                detail={"delivery": d.id, "event": event, "reason": "cross_border_without_consent"},
+            )
+        return DeliveryResult(delivery_id, False, None, "cross_border_without_consent")
+
     def _attempt(self, delivery_id: str, seen_at: datetime) -> DeliveryResult | None:
         if not self._claim(delivery_id, seen_at):
             return None  # another dispatcher has it
@@ -263,6 +301,9 @@ class WebhookDispatcher:
             secret = _secret(s, self.vault, d.client_id)
             url, body, event = d.url, d.body.encode(), d.event
             target = f"verification:{d.verification_id}" if d.verification_id else f"subject:{d.subject_id}"
+            withheld = self._withheld_abroad(s, d)
+        if withheld:
+            return self._withhold(delivery_id, target, event)
         code: int | None = None
         problem: str | None = None
         if secret is None:

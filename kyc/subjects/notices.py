@@ -37,6 +37,15 @@ def recipients_of(s: Session, *conditions) -> dict[str, list[str]]:
     return dict(out)
 
 
+def _cross_border_consented(s: Session, verification_ids: list[str]) -> bool:
+    """Every consent the results were given under names ``cross_border_transfer``."""
+    from kyc.consent.rules import CROSS_BORDER_PURPOSE
+    from kyc.storage.models import Consent
+
+    rows = s.scalars(select(Consent.purposes).join(Verification, Verification.consent_id == Consent.id).where(Verification.id.in_(verification_ids))).all()
+    return bool(rows) and all(CROSS_BORDER_PURPOSE in p for p in rows)
+
+
 def enqueue_notices(
     s: Session,
     recipients: dict[str, list[str]],
@@ -63,6 +72,7 @@ def enqueue_notices(
             "at": at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             **(extra or {}),
         }
-        if enqueue_delivery(s, client, None, event, payload, subject_id=subject_id) is not None:
+        abroad_ok = _cross_border_consented(s, vids)
+        if enqueue_delivery(s, client, None, event, payload, subject_id=subject_id, cross_border_consent=abroad_ok) is not None:
             n += 1
     return n

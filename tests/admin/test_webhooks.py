@@ -20,7 +20,7 @@ from kyc.storage.admin_models import WebhookDelivery, WebhookSecret
 class Receiver:
     """Answers with the given statuses in turn (the last one repeats) and records requests."""
 
-    def __init__(self, statuses: list[int]) -> None:
+    def __init__(self, statuses: list[int], host: str = "127.0.0.1") -> None:
         self.statuses = statuses
         self.requests: list[tuple[float, dict, bytes]] = []
         receiver = self
@@ -37,8 +37,8 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/kyc-hook"
+        self.server = ThreadingHTTPServer((host, 0), Handler)
+        self.url = f"http://{host}:{self.server.server_address[1]}/kyc-hook"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
@@ -51,8 +51,8 @@ class Receiver:
 def receiver_factory():
     made = []
 
-    def make(statuses):
-        r = Receiver(statuses)
+    def make(statuses, host="127.0.0.1"):
+        r = Receiver(statuses, host)
         made.append(r)
         return r
 
