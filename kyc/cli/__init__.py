@@ -22,6 +22,7 @@ app.command("openapi")(service.openapi)
 app.add_typer(admin.app, name="admin", help="Review console: staff accounts and client webhooks.")  # issue 6
 app.add_typer(privacy.consents_app, name="consents", help="Consent receipts: the public key, offline verification.")  # issue 15
 app.command("decommission")(privacy.decommission_cmd)  # issue 15
+app.add_typer(privacy.privacy_app, name="privacy", help="The data inventory: what is kept, why, how long.")  # issue 15
 app.add_typer(privacy.incident_app, name="incident", help="Incident reports: who could have been exposed.")  # issue 15
 
 

@@ -148,3 +148,29 @@ def decommission_cmd(
     )
     for line in statement["payload"]["not_destroyed_here"]:
         typer.echo(f"STILL TO DO: {line}", err=True)
+
+
+privacy_app = typer.Typer(no_args_is_help=True)
+
+
+@privacy_app.command("inventory")
+def privacy_inventory(
+    write_readme: bool = typer.Option(False, "--write-readme", help="Replace the generated list in README.md."),
+) -> None:
+    """What is kept, why and for how long, generated from the data inventory of the models."""
+    from kyc.config import PROJECT_ROOT
+    from kyc.privacy.inventory import README_END, README_START, inventory_markdown
+
+    text = inventory_markdown()
+    if not write_readme:
+        typer.echo(text)
+        return
+    readme = PROJECT_ROOT / "README.md"
+    body = readme.read_text()
+    if README_START not in body or README_END not in body:
+        typer.echo(f"README.md has no {README_START} ... {README_END} block", err=True)
+        raise typer.Exit(1)
+    head, rest = body.split(README_START, 1)
+    _, tail = rest.split(README_END, 1)
+    readme.write_text(head + README_START + "\n" + text + "\n" + README_END + tail)
+    typer.echo(f"updated {readme}")
