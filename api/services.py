@@ -54,7 +54,11 @@ def _bootstrap_keys(settings: Settings, db: Database) -> None:
 
 
 def _enforce_webhook_residency(settings: Settings, db: Database) -> None:
+    from kyc.storage import AuditEntry
+
     with db.session() as s:
+        if s.scalar(select(AuditEntry.seq).where(AuditEntry.action == "service.decommission").limit(1)) is not None:
+            raise RuntimeError("refusing to start: this database was decommissioned (`kyc decommission`); its keys are destroyed")
         hooks = {cid: url for cid, url in s.execute(select(ApiClient.id, ApiClient.webhook_url).where(ApiClient.webhook_url.is_not(None)))}
     enforce_residency(settings, hooks)
 

@@ -142,3 +142,29 @@ def test_cli_asks_for_the_typed_phrase(api, tmp_path, monkeypatch):
         assert res.exit_code == 0 and "kyc-decommission-statement/1" in res.output, res.output
     finally:
         get_settings.cache_clear()
+
+
+def test_service_refuses_a_decommissioned_database(api):
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+
+    decommission(api.services.db, api.services.vault, api.app.state.settings, confirmation_phrase(api.services.db))
+    with pytest.raises(RuntimeError, match="decommissioned"):
+        with TestClient(create_app(api.app.state.settings)):
+            pass
+
+
+def test_a_kek_from_the_environment_is_named_as_still_to_destroy(make_api):
+    import base64
+    import os
+
+    from pydantic import SecretStr
+
+    api = make_api(kek=SecretStr(base64.b64encode(os.urandom(32)).decode()))
+    _seed(api)
+    st = decommission(api.services.db, api.services.vault, api.app.state.settings, confirmation_phrase(api.services.db))
+    assert st["payload"]["destroyed"]["key_file_destroyed"] is False
+    assert any("KYC_KEK" in line for line in st["payload"]["not_destroyed_here"])
+    with api.services.db.session() as s:
+        assert all(r.kek_id == "destroyed" for r in s.scalars(select(Subject)))

@@ -125,3 +125,15 @@ def test_unknown_kind_is_a_4xx(api, kind):
     cid = api.consent("erin")
     r = api.http.get(f"/v1/consents/{cid}/receipt", params={"kind": kind}, headers=api.headers)
     assert r.status_code == 422
+
+
+def test_receipts_still_verify_after_a_kek_rotation(api):
+    from kyc.vault import rotate_key_file
+
+    cid = api.consent("frank")
+    before_key = api.http.get("/v1/receipts/public-key").text
+    doc, raw = _receipt(api, cid)
+    rotate_key_file(api.services.db, api.app.state.settings.resolved_key_file, grace_s=0)
+    assert api.http.get("/v1/receipts/public-key").text == before_key  # re-wrapped, not replaced
+    assert _receipt(api, cid)[1] == raw
+    assert verify_document(doc, load_public_key(before_key)).ok

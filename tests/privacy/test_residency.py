@@ -167,3 +167,20 @@ def test_review_webhook_abroad_needs_the_purpose_too(make_api, receiver_factory)
     with api.services.db.session() as s:
         status = s.scalar(select(WebhookDelivery.status).where(WebhookDelivery.verification_id == vids["plain"]))
     assert status == "withheld"
+
+
+def test_kyc_serve_says_why_it_refuses(monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from kyc.cli import app
+    from kyc.config import get_settings
+
+    monkeypatch.setenv("KYC_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("KYC_DATABASE_URL", "postgresql+psycopg://kyc@db.example.com/kyc")
+    get_settings.cache_clear()
+    try:
+        res = CliRunner().invoke(app, ["serve"])
+    finally:
+        get_settings.cache_clear()
+    assert res.exit_code == 2
+    assert "refusing to start: KYC_DATABASE_URL points to db.example.com" in res.output and "KYC_RESIDENCY_ALLOWED_HOSTS" in res.output
