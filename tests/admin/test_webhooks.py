@@ -183,3 +183,11 @@ def test_key_rotation_rewraps_the_webhook_key(con):
     vault.keys._ring, vault.keys.from_env = KeyRing([ring.current]), True  # only the new KEK is left
     with con.db.session() as s:
         assert _secret(s, vault, con.seed.client_id) == secret
+
+
+def test_webhook_outside_the_jurisdiction_is_refused_on_the_page(con):
+    """Residency (issue 15): a host not declared inside the jurisdiction is refused, saying why."""
+    con.act_as("admin")
+    csrf = _csrf(con.http.get("/admin/settings").text)
+    r = con.http.post(f"/admin/settings/webhooks/{con.seed.client_id}", data={"csrf_token": csrf, "url": "https://hooks.elsewhere.test/a"})
+    assert r.status_code == 422 and "not declared inside the jurisdiction CN" in r.text
