@@ -184,6 +184,12 @@ def enqueue_delivery(
     return d
 
 
+def _erase_notice_body(d: WebhookDelivery) -> None:
+    """A deletion notice names a deleted subject's ref: once sent (or given up), keep no copy."""
+    if d.verification_id is None and d.subject_id is not None:
+        d.body = ""
+
+
 # --- sending ---
 @dataclass(frozen=True)
 class DeliveryResult:
@@ -287,6 +293,7 @@ class WebhookDispatcher:
         with self.db.session() as s:
             d = s.get(WebhookDelivery, delivery_id)
             d.status, d.last_error = "withheld", "cross_border_without_consent"
+            _erase_notice_body(d)
             append_audit(
                 s, actor="system:webhooks", action="webhook.withheld", target=target,
                 detail={"delivery": d.id, "event": event, "reason": "cross_border_without_consent"},
@@ -331,12 +338,14 @@ class WebhookDispatcher:
             d.last_error = problem
             if ok:
                 d.status, d.delivered_at = "delivered", utcnow()
+                _erase_notice_body(d)
                 append_audit(
                     s, actor="system:webhooks", action="webhook.delivered", target=target,
                     detail={"delivery": d.id, "event": event, "attempts": d.attempts},
                 )
             elif d.attempts >= self.settings.webhook_max_attempts:
                 d.status = "failed"
+                _erase_notice_body(d)
                 append_audit(
                     s, actor="system:webhooks", action="webhook.failed", target=target,
                     detail={"delivery": d.id, "event": event, "attempts": d.attempts, "error": problem},

@@ -151,7 +151,7 @@ INVENTORY: dict[str, Table] = {
     ),
     "webhook_deliveries": Table(
         "the webhook outbox: review results and deletion notices to client applications",
-        "until the verification or subject is deleted (review results) or the service is decommissioned",
+        "review results: until the verification is deleted; deletion notices: the body (naming the subject_ref) is erased once delivered, given up or withheld",
         {
             "id": REF_ID, "client_id": OP, "verification_id": OP, "subject_id": OP, "cross_border_consent": OP,
             "event": OP, "url": Column("operational", "the client's webhook URL when enqueued"),

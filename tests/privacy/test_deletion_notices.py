@@ -73,6 +73,9 @@ def test_subject_deletion_notifies_the_recipient_signed_with_retries_and_audited
     assert delivered and delivered[-1].detail["event"] == "subject.deleted" and delivered[-1].detail["attempts"] == 2
     assert delivered[-1].target.startswith("subject:")
     assert _audit(api, "subject.delete")[-1].detail["notices"] == 1
+    with api.services.db.session() as s:  # once delivered, the outbox keeps no copy of the deleted subject's ref
+        d = s.scalar(select(WebhookDelivery).where(WebhookDelivery.event == "subject.deleted"))
+        assert d.status == "delivered" and d.body == ""
 
 
 def test_only_clients_that_received_results_are_told(make_api, receiver_factory):
