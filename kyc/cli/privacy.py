@@ -85,7 +85,7 @@ def incident_report_cmd(
     client: str = typer.Option(None, "--client", help="A client application id: only what its API key did."),
     out: Path = typer.Option(None, "--out", help="Folder for report.json and one notice-<client>.txt per client."),
 ) -> None:
-    """Which subjects' data could have been exposed, per client, with a notice draft per client."""
+    """Which subjects' data could have been exposed, per client, with a notice draft per client (English and Chinese)."""
     from kyc.privacy import IncidentQuery, incident_report, notice_draft
 
     settings = get_settings()
@@ -104,9 +104,12 @@ def incident_report_cmd(
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.json").write_text(text + "\n")
     for c in report["clients"]:
-        (out / f"notice-{c['client_id']}.txt").write_text(
-            notice_draft(report, c, controller_name=settings.controller_name, controller_contact=settings.controller_contact)
-        )
+        for language, suffix in (("en", ""), ("zh-CN", ".zh-CN")):
+            (out / f"notice-{c['client_id']}{suffix}.txt").write_text(
+                notice_draft(
+                    report, c, controller_name=settings.controller_name, controller_contact=settings.controller_contact, language=language
+                )
+            )
     t = report["totals"]
     typer.echo(f"{t['subjects']} subjects of {t['clients']} clients; wrote {out / 'report.json'} and {len(report['clients'])} notice drafts")
 

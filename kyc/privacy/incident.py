@@ -184,10 +184,61 @@ def incident_report(db: Database, q: IncidentQuery, *, actor: str = "cli") -> di
     return report
 
 
-def notice_draft(report: dict, client: dict, *, controller_name: str, controller_contact: str) -> str:
-    """A plain-language notice to one client application, for the operator to complete and send."""
-    cats = ", ".join(c.replace("_", " ") for c in client["data_categories"]) or "none identified"
+_CATEGORY_ZH = {
+    "consent_record": "同意记录",
+    "subject_ref": "用户标识",
+    "identity_document_image": "身份证件照片",
+    "facial_image": "人脸照片",
+    "identity_document_fields": "身份证件信息",
+    "face_template": "人脸特征模板",
+    "verification_result": "核验结果",
+    "retained_images": "留存的审核图片",
+    "masked_document_fields": "脱敏后的证件信息",
+    "id_number_blind_index": "身份证号索引（密钥化哈希）",
+    "webhook_signing_secrets": "回调签名密钥",
+    "receipt_signing_key": "回执签名密钥",
+}
+
+
+def _zh(category: str) -> str:
+    base, _, part = category.partition(":")
+    name = _CATEGORY_ZH.get(base, base)
+    return f"{name}（{part}）" if part else name
+
+
+def notice_draft(report: dict, client: dict, *, controller_name: str, controller_contact: str, language: str = "en") -> str:
+    """A plain-language notice to one client application, for the operator to complete and send.
+
+    ``language``: ``en`` or ``zh-CN`` (PIPL art. 57 items: categories, cause, possible
+    harm, measures taken, what individuals can do, contact).
+    """
     refs = "\n".join(f"  - {r}" for r in client["subject_refs"])
+    if language == "zh-CN":
+        cats_zh = "、".join(_zh(c) for c in client["data_categories"]) or "未发现"
+        return f"""个人信息安全事件告知
+
+致：{client['client_name'] or client['client_id']}（客户端 {client['client_id']}）
+发件方：{controller_name}（{controller_contact}）
+日期：{report['generated_at']}
+
+事件经过：[请填写事件原因及发现经过]。涉及时段：{report['window']['from']} 至 {report['window']['to']}。
+
+涉及用户：贵方 {client['subjects']} 名用户（按贵方提供的用户标识 subject_ref 列于文末）。
+
+可能泄露的信息种类：{cats_zh}。
+
+可能造成的危害：[请填写，例如身份信息被冒用]。
+
+已采取的补救措施：[请填写，例如轮换密钥、撤销访问权限]。
+
+用户可采取的措施：[请填写，例如留意证件被冒用的情况]。
+
+联系方式：{controller_contact}
+
+涉及用户：
+{refs}
+"""
+    cats = ", ".join(c.replace("_", " ") for c in client["data_categories"]) or "none identified"
     return f"""Notice of a personal-information security incident
 
 To: {client['client_name'] or client['client_id']} (client {client['client_id']})

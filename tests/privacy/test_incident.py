@@ -130,6 +130,8 @@ def test_cli_writes_report_and_notices(api, tmp_path, monkeypatch):
         assert rep["clients"][0]["subject_refs"] == ["ivy"]
         notice = (tmp_path / "inc" / f"notice-{rep['clients'][0]['client_id']}.txt").read_text()
         assert "ivy" in notice and "dpo@example.cn" in notice
+        zh = (tmp_path / "inc" / f"notice-{rep['clients'][0]['client_id']}.zh-CN.txt").read_text()
+        assert "个人信息安全事件告知" in zh and "ivy" in zh and "人脸特征模板" in zh
         bad = CliRunner().invoke(app, ["incident", "report", "--from", "yesterday", "--to", "now"])
         assert bad.exit_code != 0 and "ISO 8601" in bad.output
     finally:
