@@ -40,6 +40,7 @@ class ConsentOut(BaseModel):
     consented_at: datetime
     text_sha256: str
     withdrawn_at: datetime | None
+    receipt_url: str = Field(description="The signed consent receipt (add ?kind=withdrawal once withdrawn)")
 
 
 class WithdrawalOut(BaseModel):
@@ -60,6 +61,7 @@ def _out(c, ref: str) -> ConsentOut:
         consented_at=c.consented_at,
         text_sha256=c.text_sha256,
         withdrawn_at=c.withdrawn_at,
+        receipt_url=f"/v1/consents/{c.id}/receipt",
     )
 
 

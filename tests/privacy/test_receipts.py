@@ -25,6 +25,8 @@ def _receipt(api, cid, kind="consent"):
 def test_receipt_states_what_was_agreed_and_verifies_with_the_published_key(make_api):
     api = make_api(controller_name="示例科技有限公司", controller_contact="dpo@example.cn")
     cid = api.consent("alice", purposes=PURPOSES)
+    link = api.http.get(f"/v1/consents/{cid}", headers=api.headers).json()["receipt_url"]
+    assert api.http.get(link, headers=api.headers).json()["payload"]["consent_id"] == cid
     doc, _ = _receipt(api, cid)
     p = doc["payload"]
     assert p["receipt_version"] == RECEIPT_VERSION and p["kind"] == "consent" and p["consent_id"] == cid
