@@ -6,7 +6,8 @@ withdrawn or a result reaches its retention limit, every client application that
 a verification result about the subject gets a signed webhook (``subject.deleted`` or
 ``consent.withdrawn``) through the admin console's outbox (same signing, retries and
 audit as the review webhook). The notice is enqueued in the transaction that deletes,
-so a deletion never commits without its notices.
+so a deletion never commits without its notices. A recipient without a webhook is
+recorded in the audit log (``notice.no_webhook``), so the operator can tell it otherwise.
 
 Body: ``{"id", "event", "subject_ref", "verification_ids", "reason", "at"}`` plus
 ``"consent_id"`` for a withdrawal: the client's own user id and the verification ids it
@@ -21,6 +22,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kyc.audit import append_audit
 from kyc.storage.models import ApiClient, Verification
 
 __all__ = ["recipients_of", "enqueue_notices", "SUBJECT_DELETED", "CONSENT_WITHDRAWN"]
@@ -75,4 +77,9 @@ def enqueue_notices(
         abroad_ok = _cross_border_consented(s, vids)
         if enqueue_delivery(s, client, None, event, payload, subject_id=subject_id, cross_border_consent=abroad_ok) is not None:
             n += 1
+        else:  # the promise cannot be kept by us: say so where the operator will look
+            append_audit(
+                s, actor="system:notices", action="notice.no_webhook", target=f"client:{client_id}",
+                detail={"event": event, "subject": subject_id, "verifications": len(vids)},
+            )
     return n

@@ -142,3 +142,10 @@ def test_failed_notice_is_audited(make_api, receiver_factory, event):
     assert failed and failed[-1].detail["event"] == event and failed[-1].detail["error"] == "http_500"
     with api.services.db.session() as s:
         assert s.scalar(select(WebhookDelivery.status).where(WebhookDelivery.event == event)) == "failed"
+
+
+def test_a_recipient_without_webhook_is_audited(api):
+    _verified(api, "gina")
+    assert api.http.delete("/v1/subjects/gina", headers=api.headers).status_code == 200
+    e = _audit(api, "notice.no_webhook")
+    assert len(e) == 1 and e[0].detail["event"] == "subject.deleted" and e[0].target == f"client:{_client_id(api, 'app-one')}"
