@@ -1,7 +1,7 @@
 """Capture flow: capture sessions (hosted page tokens) and each client's page settings.
 
 Revision ID: issue14_capture
-Revises: 0002_admin
+Revises: issue15_deletion_notices
 Create Date: 2026-12-02 14:30:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "issue14_capture"
-down_revision = "0002_admin"
+down_revision = "issue15_deletion_notices"
 branch_labels = None
 depends_on = None
 
