@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from api.admin import install as install_admin_console
+from api.edge import edge_policy
 from api.errors import install_error_handlers
 from api.routes import clients, consents, documents, faces, health, liveness, policies, subjects, verifications
 from api.services import service_lifespan
@@ -23,7 +24,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async with service_lifespan(app, settings):  # database, vault, worker pool, purge task
             yield
 
-    app = FastAPI(title="kyc", version=__version__, lifespan=lifespan)
+    # The edge policy runs in front of every route: authenticated unless marked public (api/edge.py).
+    app = FastAPI(title="kyc", version=__version__, lifespan=lifespan, dependencies=[Depends(edge_policy)])
     app.state.settings = settings
     install_error_handlers(app)
     for module in (health, documents, faces, liveness, policies, consents, verifications, subjects, clients):

@@ -31,7 +31,9 @@ class Services:
     db: Database
     vault: Vault
     verifications: VerificationService
-    limiter: RateLimiter
+    limiter: RateLimiter  # per API key
+    auth_failure_limiter: RateLimiter  # wrong or missing keys, per client address
+    anonymous_limiter: RateLimiter  # public routes, per client address
 
 
 def _bootstrap_keys(settings: Settings, db: Database) -> None:
@@ -72,7 +74,14 @@ async def service_lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[No
     await asyncio.to_thread(_bootstrap_keys, settings, db)
     engines = getattr(app.state, "engines", None) or default_engines(settings, app.state)
     service = VerificationService(settings, db, vault, engines, load_rules(settings.decision_rules_file))
-    app.state.services = Services(db, vault, service, RateLimiter(settings.rate_limit_per_minute))
+    app.state.services = Services(
+        db,
+        vault,
+        service,
+        RateLimiter(settings.rate_limit_per_minute),
+        RateLimiter(settings.auth_failures_per_minute),
+        RateLimiter(settings.anonymous_per_minute),
+    )
     purger = asyncio.create_task(_purge_periodically(db, settings.purge_interval_s))
     try:
         yield

@@ -54,7 +54,9 @@ class Settings(BaseSettings):
     retention_hours: float = Field(default=72.0, gt=0)  # retained review images live this long
     purge_interval_s: float = Field(default=600.0, gt=0)  # periodic purge task in the service
     decision_rules_file: Path | None = None  # TOML overriding kyc.verification.decision defaults
-    rate_limit_per_minute: int = Field(default=600, ge=1)  # per API key
+    rate_limit_per_minute: int = Field(default=600, ge=1)  # per API key, in any 60 s
+    auth_failures_per_minute: int = Field(default=30, ge=1)  # wrong/missing keys per client address
+    anonymous_per_minute: int = Field(default=120, ge=1)  # calls to public routes per client address
     subject_failure_limit: int = Field(default=5, ge=1)  # failed verifications per subject ...
     subject_failure_window_s: int = Field(default=3600, ge=1)  # ... within this window
     bootstrap_api_key: bool = True  # development only: create a first key in <data_dir>/dev-api-key

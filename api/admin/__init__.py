@@ -14,11 +14,13 @@ from fastapi.staticfiles import StaticFiles
 
 from api.admin.console import HERE, Console
 from api.admin.pages import router
+from api.edge import mark_staff
 
 __all__ = ["install", "router"]
 
 
 def install(app: FastAPI) -> None:
+    mark_staff(router)  # staff-session routes; the sign-in page is marked public in pages.py
     app.include_router(router)
     app.mount("/admin/static", StaticFiles(directory=str(HERE / "static")), name="admin-static")
     inner = app.router.lifespan_context

@@ -24,6 +24,7 @@ from api.admin.console import (
     render,
     require,
 )
+from api.edge import public
 from kyc.admin import accounts, auditlog, queue, review, webhooks
 from kyc.admin.reasons import KNOWN_REASONS, describe_reason
 from kyc.admin.roles import HOME, ROLES
@@ -54,6 +55,7 @@ def admin_home(request: Request, console: ConsoleDep) -> Response:
 
 
 @router.get("/login")
+@public
 def login_page(request: Request, console: ConsoleDep, next: str | None = None) -> Response:
     token = new_login_token()
     resp = render(request, "login.html", {"login_token": token, "next": next or ""})
@@ -62,6 +64,7 @@ def login_page(request: Request, console: ConsoleDep, next: str | None = None) -
 
 
 @router.post("/login")
+@public
 def login(
     request: Request,
     console: ConsoleDep,

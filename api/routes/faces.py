@@ -8,7 +8,7 @@ from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
-from api.deps import SettingsDep
+from api.deps import ServicesDep, SettingsDep, audit_call, require_scope
 from api.errors import UPLOAD_ERRORS, error_responses
 from api.uploads import read_upload
 from kyc.images import decode_image
@@ -28,6 +28,9 @@ class FaceComparison(BaseModel):
     "/compare",
     response_model=FaceComparison,
     responses=error_responses(
+        "unauthenticated",
+        "forbidden",
+        "rate_limited",
         *UPLOAD_ERRORS,
         "face_not_found",
         "face_multiple",
@@ -39,12 +42,14 @@ class FaceComparison(BaseModel):
 )
 async def compare_faces(
     settings: SettingsDep,
+    services: ServicesDep,
     image_a: UploadFile = File(..., description="First image, e.g. the ID portrait."),
     image_b: UploadFile = File(..., description="Second image, e.g. the selfie."),
     role_a: Literal["selfie", "id_portrait"] = Form("selfie"),
     role_b: Literal["selfie", "id_portrait"] = Form("selfie"),
     model: Literal["dlib", "mobilefacenet", "fused"] | None = Form(None),
     operating_point: Literal["fmr_1e-2", "fmr_1e-3", "fmr_1e-4"] = Form("fmr_1e-3"),
+    principal=require_scope("faces:compare"),
 ) -> FaceComparison:
     """Similarity in [0, 1], the decision and the threshold and model behind it."""
     from kyc.biometrics.pipeline import compare_images
@@ -55,4 +60,6 @@ async def compare_faces(
     result = await run_in_threadpool(
         compare_images, a, b, role_a=role_a, role_b=role_b, model=model, operating_point=operating_point, settings=settings
     )
-    return FaceComparison(**result.to_dict())
+    out = FaceComparison(**result.to_dict())
+    await run_in_threadpool(audit_call, services, principal, "faces.compare", match=out.match, model=out.model)
+    return out

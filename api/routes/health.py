@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import SettingsDep
+from api.edge import public
 from kyc import __version__
 from kyc.errors import KycError
 from kyc.model_registry import load_manifest, onnx_providers, verify_model
@@ -13,6 +14,7 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/v1/health")
+@public
 def health(settings: SettingsDep) -> dict[str, object]:
     models: dict[str, str] = {}
     for spec in load_manifest(settings).values():

@@ -13,7 +13,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
-from api.deps import SettingsDep
+from api.deps import ServicesDep, SettingsDep, audit_call, require_scope
 from api.errors import error_responses
 from api.uploads import read_upload
 from kyc.errors import error
@@ -61,16 +61,22 @@ class ResultOut(BaseModel):
     model: str
 
 
-@router.post("/sessions", status_code=201, response_model=SessionOut, responses=error_responses("rate_limited"))
-async def create_session(request: Request) -> SessionOut:
+AUTH = ("unauthenticated", "forbidden", "rate_limited")
+
+
+@router.post("/sessions", status_code=201, response_model=SessionOut, responses=error_responses(*AUTH))
+async def create_session(request: Request, services: ServicesDep, principal=require_scope("liveness:write")) -> SessionOut:
     """A single-use challenge: perform ``actions`` in order, then upload the capture before ``expires_at``."""
-    return SessionOut(**session_store(request).create_session().public())
+    session = session_store(request).create_session()
+    await run_in_threadpool(audit_call, services, principal, "liveness.session.create", session=session.id)
+    return SessionOut(**session.public())
 
 
 @router.post(
     "/sessions/{session_id}/frames",
     response_model=ResultOut,
     responses=error_responses(
+        *AUTH,
         "liveness_session_not_found",
         "liveness_session_expired",
         "liveness_session_used",
@@ -87,11 +93,13 @@ async def upload_frames(
     session_id: str,
     request: Request,
     settings: SettingsDep,
+    services: ServicesDep,
     video: Annotated[UploadFile | None, File(description="MP4 or WebM of the whole capture")] = None,
     frames: Annotated[list[UploadFile] | None, File(description="JPEG frames in capture order")] = None,
     timestamps: Annotated[str | None, Form(description="capture time of each frame, comma-separated seconds")] = None,
     nonce: Annotated[str | None, Form(description="the session's nonce, checked when given")] = None,
     mirrored: Annotated[bool, Form(description="true if the frames are mirrored like a selfie preview")] = False,
+    principal=require_scope("liveness:write"),
 ) -> ResultOut:
     """Decide the session from a video, or from JPEG frames with their timestamps. Single use."""
     store = session_store(request)
@@ -112,4 +120,5 @@ async def upload_frames(
     result = await run_in_threadpool(
         submit_session, store, session_id, decoded, nonce=nonce, mirrored=mirrored, settings=settings
     )
+    await run_in_threadpool(audit_call, services, principal, "liveness.frames", session=session_id, live=result.live)
     return ResultOut(session_id=session_id, **result.to_dict())
