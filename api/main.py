@@ -11,8 +11,12 @@ from api.edge import edge_policy
 from api.errors import install_error_handlers
 from api.routes import clients, consents, documents, faces, health, liveness, policies, subjects, verifications
 from api.services import service_lifespan
+from api.uploads import BodyLimitMiddleware
 from kyc import __version__
 from kyc.config import Settings, get_settings
+
+
+JSON_BODY_BYTES = 1024 * 1024
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -25,7 +29,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
 
     # The edge policy runs in front of every route: authenticated unless marked public (api/edge.py).
+    # Bodies: 1 MiB for JSON routes and forms; upload routes check their own limits (api/uploads.py).
     app = FastAPI(title="kyc", version=__version__, lifespan=lifespan, dependencies=[Depends(edge_policy)])
+    app.add_middleware(BodyLimitMiddleware, limit=JSON_BODY_BYTES)
     app.state.settings = settings
     install_error_handlers(app)
     for module in (health, documents, faces, liveness, policies, consents, verifications, subjects, clients):

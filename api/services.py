@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
+from api.workpool import WorkPool
 from kyc.access import RateLimiter, create_client
 from kyc.config import Settings
 from kyc.storage import ApiClient, Database
@@ -34,6 +35,7 @@ class Services:
     limiter: RateLimiter  # per API key
     auth_failure_limiter: RateLimiter  # wrong or missing keys, per client address
     anonymous_limiter: RateLimiter  # public routes, per client address
+    engines: WorkPool  # decoding and engine work of the engine routes, off the event loop
 
 
 def _bootstrap_keys(settings: Settings, db: Database) -> None:
@@ -81,6 +83,7 @@ async def service_lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[No
         RateLimiter(settings.rate_limit_per_minute),
         RateLimiter(settings.auth_failures_per_minute),
         RateLimiter(settings.anonymous_per_minute),
+        WorkPool(settings.engine_workers, settings.engine_queue),
     )
     purger = asyncio.create_task(_purge_periodically(db, settings.purge_interval_s))
     try:
@@ -90,4 +93,5 @@ async def service_lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[No
         with contextlib.suppress(asyncio.CancelledError):
             await purger
         await asyncio.to_thread(service.shutdown)
+        await asyncio.to_thread(app.state.services.engines.shutdown)
         db.dispose()

@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     kek: SecretStr | None = None
     verification_workers: int = Field(default=2, ge=1, le=64)
     verification_queue: int = Field(default=32, ge=1)  # waiting verifications before rate_limited
+    engine_workers: int = Field(default=2, ge=1, le=64)  # threads decoding images and running engines
+    engine_queue: int = Field(default=8, ge=0)  # calls that may wait for one; more get service_busy
+    liveness_max_frames: int = Field(default=450, ge=4, le=2000)  # frames per upload (30 s at 15 fps)
+    liveness_max_frames_bytes: int = Field(default=40 * 1024 * 1024, ge=1024)  # all frames together
+    liveness_max_frame_pixels: int = Field(default=4_000_000, ge=10_000)  # per frame, from its header
     verification_deadline_s: float = Field(default=30.0, gt=0)
     retention_hours: float = Field(default=72.0, gt=0)  # retained review images live this long
     purge_interval_s: float = Field(default=600.0, gt=0)  # periodic purge task in the service

@@ -89,6 +89,9 @@ CODES: dict[str, ErrorInfo] = dict(
         _e("policy_exists", 409, "This privacy policy version already exists."),
         _e("service_busy", 503, "The service is at capacity; retry shortly."),
         _e("request_too_large", 413, "The request body is larger than the configured limit."),
+        _e("malformed_body", 400, "The request body could not be parsed (broken JSON or multipart)."),
+        _e("unsupported_media_type", 415, "The request body has the wrong Content-Type for this route."),
+        _e("method_not_allowed", 405, "This route does not accept this HTTP method."),
         # --- admin review console (issue 6) ---
         _e("staff_unauthenticated", 401, "Sign in to the admin console first."),
         _e("staff_sign_in_failed", 401, "Wrong username or password."),

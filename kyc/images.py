@@ -16,7 +16,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from kyc.errors import error
 
-__all__ = ["decode_image", "sniff_image_type", "encode_jpeg"]
+__all__ = ["decode_image", "check_image_header", "sniff_image_type", "encode_jpeg"]
 
 _HEIF_REGISTERED = False
 
@@ -41,6 +41,31 @@ def sniff_image_type(data: bytes) -> str | None:
     if data[4:8] == b"ftyp" and data[8:12] in {b"heic", b"heix", b"hevc", b"hevx", b"mif1", b"msf1", b"heim", b"heis", b"avif"}:
         return "heic"
     return None
+
+
+def check_image_header(data: bytes, max_pixels: int) -> tuple[int, int]:
+    """The image's (width, height) from its header, without decoding the pixels.
+
+    For the upload path: a supported type and at most ``max_pixels`` pixels, checked
+    as soon as a part has arrived so that a decompression bomb costs nothing.
+    """
+    kind = sniff_image_type(data)
+    if kind is None:
+        raise error("image_unsupported_type")
+    if kind == "heic":
+        _register_heif()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as img:
+                width, height = img.size
+    except Image.DecompressionBombError:
+        raise error("image_too_many_pixels", limit_pixels=max_pixels) from None
+    except Exception:  # any decoder failure on a client's bytes is the client's problem: 4xx
+        raise error("image_corrupt") from None
+    if width * height > max_pixels:
+        raise error("image_too_many_pixels", limit_pixels=max_pixels, pixels=width * height)
+    return width, height
 
 
 def decode_image(

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter, File, UploadFile
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from api.deps import ServicesDep, SettingsDep, audit_call, require_scope
 from api.errors import UPLOAD_ERRORS, error_responses
-from api.uploads import read_upload
+from api.uploads import FileRule, UploadLimits, multipart_body, read_upload_form, takes_uploads
+from kyc.config import Settings
 from kyc.ocr import read_document
 from kyc.verification.masking import mask_fields
 
@@ -33,7 +33,7 @@ class DocumentReadOut(BaseModel):
     confidence: dict[str, float]
     valid: bool
     corners: list[list[float]] | None = None
-    mrz_lines: list[str] | None = None
+    mrz_lines: list[str] | None = Field(None, description="Only with `documents:read_plain`")
 
 
 class DocumentsOut(BaseModel):
@@ -45,6 +45,10 @@ class DocumentsOut(BaseModel):
 
 PLAIN_SCOPE = "documents:read_plain"
 AUTH = ("unauthenticated", "forbidden", "rate_limited")
+
+
+def upload_limits(settings: Settings) -> UploadLimits:
+    return UploadLimits({"file": FileRule(settings.max_upload_bytes, 1, settings.max_image_pixels)})
 
 
 def masked(reading: dict) -> dict:
@@ -60,25 +64,32 @@ def masked(reading: dict) -> dict:
 @router.post(
     "/v1/documents/read",
     response_model=DocumentsOut,
+    openapi_extra=multipart_body(["file"], {"file": {"type": "string", "format": "binary", "description": "Photo of an ID card side or a passport page"}}),
     responses=error_responses(
         *AUTH,
-        *UPLOAD_ERRORS, "document_not_found", "document_cut_off",
-        "document_unreadable", "model_missing", "model_altered",
+        *UPLOAD_ERRORS,
+        "document_not_found",
+        "document_cut_off",
+        "document_unreadable",
+        "model_missing",
+        "model_altered",
     ),
 )
+@takes_uploads
 async def read_documents(
+    request: Request,
     settings: SettingsDep,
     services: ServicesDep,
-    file: UploadFile = File(...),
-    today: dt.date | None = None,
+    today: dt.date | None = Query(None, description="The date validity is checked against (default: today)"),
     principal=require_scope("documents:read"),
 ) -> dict:
     """Find and read each ID card side or MRZ document in the photo. The photo is not kept.
 
     Fields come back masked unless the key holds `documents:read_plain`.
     """
-    data = await read_upload(file, settings.max_upload_bytes)
-    reading = (await run_in_threadpool(read_document, data, today=today, settings=settings)).to_dict()
+    form = await read_upload_form(request, upload_limits(settings))
+    data = form.file("file", required=True)
+    reading = (await services.engines.run(read_document, data, today=today, settings=settings)).to_dict()
     plain = PLAIN_SCOPE in principal.scopes
-    await run_in_threadpool(audit_call, services, principal, "documents.read", documents=len(reading["documents"]), plain=plain)
+    await services.engines.run(audit_call, services, principal, "documents.read", documents=len(reading["documents"]), plain=plain)
     return {**(reading if plain else masked(reading)), "fields_masked": not plain}

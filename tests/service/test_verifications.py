@@ -100,8 +100,8 @@ def test_consent_gates_processing(api):
 
 def test_bad_input_has_stable_codes(api):
     cid = api.consent("alice")
-    r = api.verify(cid, b"%PDF-1.4 not an image", png(ALICE))
-    assert r.status_code == 422 and r.json()["error"]["code"] == "document_not_found"
+    r = api.verify(cid, b"%PDF-1.4 not an image", png(ALICE))  # refused by the upload path, before any engine
+    assert r.status_code == 415 and r.json()["error"]["code"] == "image_unsupported_type"
     r = api.verify(cid, api.fake.id_card(ALICE), b"not an image")
     assert r.status_code == 415 and r.json()["error"]["code"] == "image_unsupported_type"
     r = api.verify(cid, api.fake.id_card(ALICE), None)
@@ -109,7 +109,7 @@ def test_bad_input_has_stable_codes(api):
     r = api.verify(cid, api.fake.id_card(ALICE), png(ALICE), liveness_session_id="abc")
     assert r.status_code == 422 and r.json()["error"]["code"] == "validation_failed"
     r = api.http.post("/v1/verifications", json={"consent_id": cid}, headers=api.headers)
-    assert r.status_code == 422 and r.json()["error"]["code"] == "validation_failed"
+    assert r.status_code == 415 and r.json()["error"]["code"] == "unsupported_media_type"
     r = api.verify(cid, api.fake.id_card(ALICE), png((0, 0, 0)))
     assert r.status_code == 422 and r.json()["error"]["code"] == "face_not_found"
     r = api.verify(cid, api.fake.id_card(ALICE), None, liveness_session_id="nope")
