@@ -222,3 +222,18 @@ def test_liveness_frames_have_their_own_pixel_limit(make_api, monkeypatch):
         headers=api.headers,
     )
     assert r.status_code == 413 and r.json()["error"]["code"] == "image_too_many_pixels" and decoded == []
+
+
+def test_every_broken_image_is_a_4xx_on_the_api(api, fake_compare):
+    """The generated corpus (tests/images/corpus.py) through /v1/faces/compare: never a 500."""
+    from tests.images.corpus import broken_corpus
+
+    good = png((9, 9, 9), (200, 200))
+    statuses = {}
+    for name, data in broken_corpus():
+        r = faces(api, data, good)
+        statuses[name] = r.status_code
+        assert r.status_code < 500, (name, r.text)
+        if r.status_code >= 400:
+            assert r.json()["error"]["code"].startswith(("image_", "face_")), (name, r.text)
+    assert sum(1 for s in statuses.values() if s >= 400) > len(statuses) // 2
