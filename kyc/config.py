@@ -84,6 +84,7 @@ class Settings(BaseSettings):
     # --- liveness (issue 4) ---
     liveness_max_video_bytes: int = Field(default=40 * 1024 * 1024, ge=1024)
     liveness_session_ttl_s: float = Field(default=120.0, ge=10.0, le=3600.0)
+    liveness_sessions_per_client: int = Field(default=50, ge=1)  # open sessions per client within one TTL
 
     @property
     def resolved_models_dir(self) -> Path:

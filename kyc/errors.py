@@ -71,6 +71,7 @@ CODES: dict[str, ErrorInfo] = dict(
         _e("liveness_session_expired", 410, "The liveness session has expired; start a new one."),
         _e("liveness_session_used", 409, "The liveness session has already been used."),
         _e("video_too_long", 413, "The video has more frames than a liveness check accepts."),
+        _e("liveness_quota_exceeded", 429, "This client has too many open liveness sessions; finish or let some expire."),
         _e("liveness_result_not_found", 404, "No liveness result is waiting for this session; it was never finished or was already taken."),
         # --- consent, verification, subjects (issue 5) ---
         _e("consent_required", 403, "No valid consent covers this processing."),

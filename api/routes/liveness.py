@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from api.deps import ServicesDep, SettingsDep, audit_call, require_scope
 from api.errors import UPLOAD_ERRORS, error_responses
+from api.liveness_owners import SessionOwners
 from api.uploads import FileRule, UploadLimits, multipart_body, read_upload_form, takes_uploads
 from kyc.config import Settings
 from kyc.errors import error
@@ -29,6 +30,15 @@ def session_store(request: Request) -> SessionStore:
         store = InMemorySessionStore(ttl_s=ttl)
         request.app.state.liveness_sessions = store
     return store
+
+
+def session_owners(request: Request) -> SessionOwners:
+    owners = getattr(request.app.state, "liveness_owners", None)
+    if owners is None:
+        settings = request.app.state.settings
+        owners = SessionOwners(settings.liveness_sessions_per_client, settings.liveness_session_ttl_s)
+        request.app.state.liveness_owners = owners
+    return owners
 
 
 class SessionOut(BaseModel):
@@ -63,10 +73,18 @@ class ResultOut(BaseModel):
 AUTH = ("unauthenticated", "forbidden", "rate_limited")
 
 
-@router.post("/sessions", status_code=201, response_model=SessionOut, responses=error_responses(*AUTH))
+@router.post(
+    "/sessions", status_code=201, response_model=SessionOut, responses=error_responses(*AUTH, "liveness_quota_exceeded")
+)
 async def create_session(request: Request, services: ServicesDep, principal=require_scope("liveness:write")) -> SessionOut:
-    """A single-use challenge: perform ``actions`` in order, then upload the capture before ``expires_at``."""
+    """A single-use challenge: perform ``actions`` in order, then upload the capture before ``expires_at``.
+
+    The session belongs to the calling client; each client may hold a limited number open.
+    """
+    owners = session_owners(request)
+    owners.admit(principal.client_id)
     session = session_store(request).create_session()
+    owners.record(principal.client_id, session.id)
     await run_in_threadpool(audit_call, services, principal, "liveness.session.create", session=session.id)
     return SessionOut(**session.public())
 
@@ -130,6 +148,7 @@ async def upload_frames(
     principal=require_scope("liveness:write"),
 ) -> ResultOut:
     """Decide the session from a video, or from JPEG frames with their timestamps. Single use."""
+    session_owners(request).check(principal.client_id, session_id)  # another client's: not found
     store = session_store(request)
     store.get(session_id)  # unknown, expired or used: fail before reading the upload
     form = await read_upload_form(request, upload_limits(settings))

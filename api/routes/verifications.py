@@ -129,6 +129,10 @@ async def post_verification(
 ) -> dict:
     form = await read_upload_form(request, upload_limits(request.app.state.settings))
     inp, consent_id = _inputs(form)
+    if inp.liveness_session_id is not None:  # only the client that created the session may use it
+        from api.routes.liveness import session_owners
+
+        session_owners(request).check(principal.client_id, inp.liveness_session_id)
     view, replayed = await services.verifications.submit(
         client_id=principal.client_id, actor=principal.actor, consent_id=consent_id, inp=inp, idempotency_key=idempotency_key
     )
