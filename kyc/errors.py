@@ -81,6 +81,7 @@ CODES: dict[str, ErrorInfo] = dict(
         _e("policy_not_found", 404, "The privacy policy version does not exist."),
         _e("verification_not_found", 404, "The verification does not exist."),
         _e("subject_not_found", 404, "No data is held for this subject."),
+        _e("subject_ref_invalid", 422, "The subject_ref is empty, too long or contains control or bidi characters."),
         _e("idempotency_conflict", 409, "The Idempotency-Key was used with a different request."),
         _e("deadline_exceeded", 504, "The verification did not finish within its deadline."),
         _e("rate_limited", 429, "Too many requests; slow down."),

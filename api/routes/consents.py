@@ -12,6 +12,7 @@ from api.deps import ServicesDep, require_scope
 from api.errors import error_responses
 from kyc.consent import ConsentInput, get_consent, record_consent, withdraw_consent
 from kyc.storage import Subject
+from kyc.subjects import SUBJECT_REF_MAX, SUBJECT_REF_PATTERN, normalize_subject_ref
 
 router = APIRouter(tags=["consent"])
 AUTH = ("unauthenticated", "forbidden", "rate_limited", "validation_failed")
@@ -20,7 +21,12 @@ Purpose = Literal["real_name_verification", "biometric_processing", "retain_for_
 
 
 class ConsentIn(BaseModel):
-    subject_ref: str = Field(min_length=1, max_length=200, description="The client's own user id")
+    subject_ref: str = Field(
+        min_length=1,
+        max_length=SUBJECT_REF_MAX,
+        pattern=SUBJECT_REF_PATTERN,
+        description="The client's own user id: trimmed and NFC-normalised; no control, bidi or zero-width characters",
+    )
     purposes: list[Purpose] = Field(min_length=1)
     policy_version: str = Field(min_length=1, max_length=64)
     locale: str = Field(min_length=2, max_length=35, examples=["zh-CN"])
@@ -66,12 +72,12 @@ def _out(c, ref: str) -> ConsentOut:
     "/v1/consents",
     status_code=201,
     response_model=ConsentOut,
-    responses=error_responses(*AUTH, "policy_not_found"),
+    responses=error_responses(*AUTH, "policy_not_found", "subject_ref_invalid"),
 )
 def post_consent(body: ConsentIn, services: ServicesDep, principal=require_scope("consents:write")) -> ConsentOut:
     data = ConsentInput(**body.model_dump())
     c = record_consent(services.db, services.vault, principal.client_id, data, actor=principal.actor)
-    return _out(c, body.subject_ref.strip())
+    return _out(c, normalize_subject_ref(body.subject_ref))
 
 
 @router.get(
