@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(default=600, ge=1)  # per API key, in any 60 s
     auth_failures_per_minute: int = Field(default=30, ge=1)  # wrong/missing keys per client address
     anonymous_per_minute: int = Field(default=120, ge=1)  # calls to public routes per client address
+    # duplicate_identity: the same ID number approved for another subject of the same
+    # client ("client"), or of any client ("all_clients": tells a client about others' users).
+    duplicate_scope: Literal["client", "all_clients"] = "client"
     subject_failure_limit: int = Field(default=5, ge=1)  # failed verifications per subject ...
     subject_failure_window_s: int = Field(default=3600, ge=1)  # ... within this window
     bootstrap_api_key: bool = True  # development only: create a first key in <data_dir>/dev-api-key
