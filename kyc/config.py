@@ -76,8 +76,11 @@ class Settings(BaseSettings):
     admin_cookie_secure: bool = True
     admin_session_idle_minutes: float = Field(default=30.0, gt=0)  # signed out after this long idle
     admin_session_max_hours: float = Field(default=12.0, gt=0)  # and after this long in any case
-    admin_lockout_threshold: int = Field(default=5, ge=1)  # failed sign-ins in a row before a lock ...
-    admin_lockout_minutes: float = Field(default=15.0, gt=0)  # ... that lasts this long
+    admin_lockout_threshold: int = Field(default=5, ge=1)  # failed sign-ins in a row before backoff ...
+    admin_lockout_minutes: float = Field(default=15.0, gt=0)  # (unused since issue 9: backoff, not a lock)
+    admin_backoff_base_s: float = Field(default=2.0, gt=0)  # ... first wait, doubling per further failure
+    admin_backoff_max_s: float = Field(default=60.0, gt=0)  # ... up to this
+    admin_sign_in_per_address_per_minute: int = Field(default=10, ge=1)  # attempts per client address
     admin_page_size: int = Field(default=25, ge=1, le=500)  # rows per page in the queue and audit log
     webhook_timeout_s: float = Field(default=5.0, gt=0)  # per delivery attempt
     webhook_max_attempts: int = Field(default=6, ge=1, le=20)  # then the delivery is marked failed

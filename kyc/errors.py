@@ -98,6 +98,7 @@ CODES: dict[str, ErrorInfo] = dict(
         _e("staff_unauthenticated", 401, "Sign in to the admin console first."),
         _e("staff_sign_in_failed", 401, "Wrong username or password."),
         _e("staff_account_locked", 423, "This account is locked after repeated failed sign-ins; try again later."),
+        _e("staff_sign_in_throttled", 429, "Too many sign-in attempts; wait a moment and try again."),
         _e("staff_forbidden", 403, "Your role does not allow this page or action."),
         _e("csrf_failed", 403, "The form is stale or was not sent by this console; reload the page and try again."),
         _e("staff_user_exists", 409, "A staff account with this username already exists."),
