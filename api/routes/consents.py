@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from api.deps import ServicesDep, require_scope
 from api.errors import error_responses
@@ -16,6 +16,9 @@ from kyc.subjects import SUBJECT_REF_MAX, SUBJECT_REF_PATTERN, normalize_subject
 
 router = APIRouter(tags=["consent"])
 AUTH = ("unauthenticated", "forbidden", "rate_limited", "validation_failed")
+
+SHA256_HEX = r"^[0-9a-fA-F]{64}$"
+CLOCK_SKEW = timedelta(minutes=5)
 
 Purpose = Literal["real_name_verification", "biometric_processing", "retain_for_review"]
 
@@ -31,8 +34,20 @@ class ConsentIn(BaseModel):
     policy_version: str = Field(min_length=1, max_length=64)
     locale: str = Field(min_length=2, max_length=35, examples=["zh-CN"])
     channel: str = Field(min_length=1, max_length=50, examples=["ios_app"])
-    consented_at: datetime | None = Field(None, description="When the subject agreed (default: now)")
-    text_sha256: str = Field(description="SHA-256 (hex) of the consent text shown")
+    consented_at: datetime | None = Field(
+        None, description="When the subject agreed (default: now); not in the future, 5 minutes of clock skew allowed"
+    )
+    text_sha256: str = Field(pattern=SHA256_HEX, description="SHA-256 (hex) of the consent text shown")
+
+    @field_validator("consented_at")
+    @classmethod
+    def _not_in_the_future(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        if aware > datetime.now(UTC) + CLOCK_SKEW:
+            raise ValueError("consented_at is in the future")
+        return value
 
 
 class ConsentOut(BaseModel):

@@ -29,6 +29,7 @@ PIPELINE_ERRORS = (
     "liveness_session_not_found",
     "liveness_session_expired",
     "liveness_session_used",
+    "liveness_result_not_found",
     "model_missing",
     "model_altered",
 )
