@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         lifespan=lifespan,
         dependencies=[Depends(edge_policy)],
+        generate_unique_id_function=lambda route: route.name,  # operation ids: the endpoint's name, stable
         docs_url="/docs" if dev else None,
         redoc_url="/redoc" if dev else None,
     )

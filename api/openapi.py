@@ -15,6 +15,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import iter_route_contexts
 
 from api.edge import access_of
+from api.uploads import FORM_SCHEMAS
 from kyc.errors import CODES
 
 __all__ = ["install_openapi"]
@@ -43,6 +44,7 @@ def install_openapi(app: FastAPI) -> None:
         if app.openapi_schema:
             return app.openapi_schema
         schema = get_openapi(title=app.title, version=app.version, routes=app.routes, description=app.description)
+        schema.setdefault("components", {}).setdefault("schemas", {}).update(FORM_SCHEMAS)
         access = {}
         for route in iter_route_contexts(app.routes):
             for method in route.methods or ():

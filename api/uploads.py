@@ -26,7 +26,16 @@ from python_multipart.multipart import parse_options_header
 from kyc.errors import error
 from kyc.images import check_image_header
 
-__all__ = ["FileRule", "UploadLimits", "UploadForm", "read_upload_form", "multipart_body"]
+__all__ = [
+    "FileRule",
+    "UploadLimits",
+    "UploadForm",
+    "read_upload_form",
+    "multipart_body",
+    "FORM_SCHEMAS",
+    "takes_uploads",
+    "BodyLimitMiddleware",
+]
 
 FIELD_BYTES = 4096  # a plain form field (ids, timestamps, flags)
 
@@ -158,12 +167,19 @@ async def read_upload_form(request: Request, limits: UploadLimits) -> UploadForm
     return parser.form
 
 
-def multipart_body(required: list[str], properties: dict[str, dict]) -> dict:
+# Named multipart body schemas, added to the OpenAPI components by api.openapi (stable
+# names for generated clients instead of names derived from operation ids).
+FORM_SCHEMAS: dict[str, dict] = {}
+
+
+def multipart_body(name: str, required: list[str], properties: dict[str, dict]) -> dict:
     """``openapi_extra`` documenting a multipart body read by :func:`read_upload_form`."""
+    assert FORM_SCHEMAS.get(name, None) in (None, {"type": "object", "required": required, "properties": properties}), name
+    FORM_SCHEMAS[name] = {"title": name, "type": "object", "required": required, "properties": properties}
     return {
         "requestBody": {
             "required": True,
-            "content": {"multipart/form-data": {"schema": {"type": "object", "required": required, "properties": properties}}},
+            "content": {"multipart/form-data": {"schema": {"$ref": f"#/components/schemas/{name}"}}},
         }
     }
 

@@ -100,7 +100,7 @@ def post_consent(body: ConsentIn, services: ServicesDep, principal=require_scope
     response_model=ConsentOut,
     responses=error_responses(*AUTH, "consent_not_found"),
 )
-def get_one(consent_id: str, services: ServicesDep, principal=require_scope("consents:write")) -> ConsentOut:
+def read_consent(consent_id: str, services: ServicesDep, principal=require_scope("consents:write")) -> ConsentOut:
     with services.db.session() as s:
         c = get_consent(s, principal.client_id, consent_id)
         return _out(c, s.get(Subject, c.subject_id).ref)

@@ -64,7 +64,7 @@ def masked(reading: dict) -> dict:
 @router.post(
     "/v1/documents/read",
     response_model=DocumentsOut,
-    openapi_extra=multipart_body(["file"], {"file": {"type": "string", "format": "binary", "description": "Photo of an ID card side or a passport page"}}),
+    openapi_extra=multipart_body("DocumentReadForm", ["file"], {"file": {"type": "string", "format": "binary", "description": "Photo of an ID card side or a passport page"}}),
     responses=error_responses(
         *AUTH,
         *UPLOAD_ERRORS,

@@ -46,7 +46,7 @@ def _form_schema() -> dict:
     props["model"] = {"type": "string", "enum": ["dlib", "mobilefacenet", "fused"], "description": "Omit for the configured default"}
     props["image_a"] = {"type": "string", "format": "binary", "description": "First image, e.g. the ID portrait."}
     props["image_b"] = {"type": "string", "format": "binary", "description": "Second image, e.g. the selfie."}
-    return multipart_body(["image_a", "image_b"], props)
+    return multipart_body("FaceCompareForm", ["image_a", "image_b"], props)
 
 
 def _compare(data_a: bytes, data_b: bytes, options: CompareOptions, settings: Settings):

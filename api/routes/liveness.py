@@ -106,6 +106,7 @@ def upload_limits(settings: Settings) -> UploadLimits:
 
 
 _FORM = multipart_body(
+    "LivenessCaptureForm",
     [],
     {
         "video": {"type": "string", "format": "binary", "description": "MP4 or WebM of the whole capture"},

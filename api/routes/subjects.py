@@ -12,7 +12,7 @@ from typing import Annotated
 from urllib.parse import unquote
 
 from fastapi import APIRouter, Path, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from api.deps import ServicesDep, require_scope
 from api.errors import error_responses
@@ -29,6 +29,13 @@ DELETE_DOC = "Deletes the subject's rows and destroys its data key (crypto-shred
 
 RefQuery = Annotated[str, Query(min_length=1, max_length=4 * SUBJECT_REF_MAX, description="The client's user id, as given in the consent")]
 RefPath = Annotated[str, Path(min_length=1, max_length=4 * SUBJECT_REF_MAX, description="The client's user id (may contain `/`)")]
+
+
+class SubjectExportOut(BaseModel):
+    """Everything held about the subject (consents, verifications, templates, retained images)."""
+
+    model_config = ConfigDict(extra="allow")
+    subject_ref: str
 
 
 class DeletionOut(BaseModel):
@@ -59,7 +66,7 @@ def _delete(ref: str, services, principal) -> DeletionOut:
     return DeletionOut(subject_ref=normalize_subject_ref(ref), deleted=True, **counts)
 
 
-@router.get("/v1/subjects/export", responses=ERRORS, description=EXPORT_DOC)
+@router.get("/v1/subjects/export", response_model=SubjectExportOut, responses=ERRORS, description=EXPORT_DOC)
 def get_export_by_query(
     subject_ref: RefQuery, services: ServicesDep, principal=require_scope("subjects:export")
 ) -> dict[str, object]:
@@ -71,15 +78,15 @@ def delete_by_query(subject_ref: RefQuery, services: ServicesDep, principal=requ
     return _delete(subject_ref, services, principal)
 
 
-@router.get("/v1/subjects/{subject_ref:path}/export", responses=ERRORS, description=EXPORT_DOC)
-def get_export(
+@router.get("/v1/subjects/{subject_ref:path}/export", response_model=SubjectExportOut, responses=ERRORS, description=EXPORT_DOC)
+def get_export_by_path(
     request: Request, subject_ref: RefPath, services: ServicesDep, principal=require_scope("subjects:export")
 ) -> dict[str, object]:
     return _export(_ref_from_raw_path(request, subject_ref, "/export"), services, principal)
 
 
 @router.delete("/v1/subjects/{subject_ref:path}", response_model=DeletionOut, responses=ERRORS, description=DELETE_DOC)
-def delete(
+def delete_by_path(
     request: Request, subject_ref: RefPath, services: ServicesDep, principal=require_scope("subjects:delete")
 ) -> DeletionOut:
     return _delete(_ref_from_raw_path(request, subject_ref), services, principal)

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from api.deps import ServicesDep, require_scope
 from api.errors import UPLOAD_ERRORS, error_responses
-from api.uploads import FileRule, UploadForm, UploadLimits, read_upload_form, takes_uploads
+from api.uploads import FileRule, UploadForm, UploadLimits, multipart_body, read_upload_form, takes_uploads
 from kyc.config import Settings
 from kyc.errors import error
 from kyc.verification import VerificationInput
@@ -62,26 +62,17 @@ class VerificationOut(BaseModel):
     review: ReviewOut | None = None
 
 
-_FORM_SCHEMA = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["consent_id", "id_front"],
-                    "properties": {
-                        "consent_id": {"type": "string", "description": "A consent covering real_name_verification and biometric_processing"},
-                        "id_front": {"type": "string", "format": "binary", "description": "ID card front or passport data page"},
-                        "id_back": {"type": "string", "format": "binary", "description": "ID card back (Chinese ID cards)"},
-                        "selfie": {"type": "string", "format": "binary", "description": "Selfie (passive liveness); or give liveness_session_id"},
-                        "liveness_session_id": {"type": "string", "description": "A finished active-liveness session (its best frame is the selfie)"},
-                    },
-                }
-            }
-        },
-    }
-}
+_FORM_SCHEMA = multipart_body(
+    "VerificationForm",
+    ["consent_id", "id_front"],
+    {
+        "consent_id": {"type": "string", "description": "A consent covering real_name_verification and biometric_processing"},
+        "id_front": {"type": "string", "format": "binary", "description": "ID card front or passport data page"},
+        "id_back": {"type": "string", "format": "binary", "description": "ID card back (Chinese ID cards)"},
+        "selfie": {"type": "string", "format": "binary", "description": "Selfie (passive liveness); or give liveness_session_id"},
+        "liveness_session_id": {"type": "string", "description": "A finished active-liveness session (its best frame is the selfie)"},
+    },
+)
 
 
 def upload_limits(settings: Settings) -> UploadLimits:

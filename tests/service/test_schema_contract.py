@@ -60,8 +60,8 @@ def test_documented_codes_and_non_nullable_model(api):
     spec = api.http.get("/openapi.json").json()
     verification = str(spec["paths"]["/v1/verifications"]["post"]["responses"])
     assert "liveness_result_not_found" in verification and "service_busy" in verification
-    form = spec["paths"]["/v1/faces/compare"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
-    model = form["properties"]["model"]
+    ref = spec["paths"]["/v1/faces/compare"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]["$ref"]
+    model = spec["components"]["schemas"][ref.rsplit("/", 1)[1]]["properties"]["model"]
     assert "null" not in str(model) and model["enum"] == ["dlib", "mobilefacenet", "fused"]
     for path, item in spec["paths"].items():
         for method, op in item.items():
