@@ -20,8 +20,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from fastapi import Request
-from starlette.formparsers import MultiPartException, MultiPartParser, _user_safe_decode
 from python_multipart.multipart import parse_options_header
+from starlette.formparsers import MultiPartException, MultiPartParser, _user_safe_decode
 
 from kyc.errors import error
 from kyc.images import check_image_header
