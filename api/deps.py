@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -23,7 +26,7 @@ from api.services import Services  # noqa: E402
 from api.edge import edge_policy  # noqa: E402
 from kyc.access import Principal  # noqa: E402
 from kyc.audit import append_audit  # noqa: E402
-from kyc.errors import error  # noqa: E402
+from kyc.errors import KycError, error  # noqa: E402
 
 _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key of a client application")
 _bearer = HTTPBearer(auto_error=False, description="The API key as a bearer token")
@@ -65,3 +68,17 @@ def audit_call(services: Services, principal: Principal, action: str, **detail: 
     """One audit entry for a call that stores nothing else (the engine routes). Sync: run it in a thread."""
     with services.db.session() as s:
         append_audit(s, actor=principal.actor, action=action, detail=detail or None)
+
+
+@contextlib.asynccontextmanager
+async def audited(services: Services, principal: Principal, action: str, **detail: object) -> AsyncIterator[dict]:
+    """Audit the call whatever its outcome: ``outcome`` is ``ok`` or the error code; the
+    caller may add facts to the yielded dict. Runs on a plain thread, not the engine pool,
+    so that a full pool (``service_busy``) is audited too."""
+    extra: dict[str, object] = {}
+    try:
+        yield extra
+    except KycError as exc:
+        await asyncio.to_thread(audit_call, services, principal, action, **detail, outcome=exc.code)
+        raise
+    await asyncio.to_thread(audit_call, services, principal, action, **detail, **extra, outcome="ok")

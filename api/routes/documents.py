@@ -7,7 +7,7 @@ import datetime as dt
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from api.deps import ServicesDep, SettingsDep, audit_call, require_scope
+from api.deps import ServicesDep, SettingsDep, audited, require_scope
 from api.errors import UPLOAD_ERRORS, error_responses
 from api.uploads import FileRule, UploadLimits, multipart_body, read_upload_form, takes_uploads
 from kyc.config import Settings
@@ -87,9 +87,10 @@ async def read_documents(
 
     Fields come back masked unless the key holds `documents:read_plain`.
     """
-    form = await read_upload_form(request, upload_limits(settings))
-    data = form.file("file", required=True)
-    reading = (await services.engines.run(read_document, data, today=today, settings=settings)).to_dict()
     plain = PLAIN_SCOPE in principal.scopes
-    await services.engines.run(audit_call, services, principal, "documents.read", documents=len(reading["documents"]), plain=plain)
+    async with audited(services, principal, "documents.read", plain=plain) as audit:
+        form = await read_upload_form(request, upload_limits(settings))
+        data = form.file("file", required=True)
+        reading = (await services.engines.run(read_document, data, today=today, settings=settings)).to_dict()
+        audit["documents"] = len(reading["documents"])
     return {**(reading if plain else masked(reading)), "fields_masked": not plain}

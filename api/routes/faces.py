@@ -7,7 +7,7 @@ from typing import Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from api.deps import ServicesDep, SettingsDep, audit_call, require_scope
+from api.deps import ServicesDep, SettingsDep, audited, require_scope
 from api.errors import UPLOAD_ERRORS, error_responses
 from api.uploads import FileRule, UploadLimits, multipart_body, read_upload_form, takes_uploads
 from kyc.config import Settings
@@ -82,13 +82,15 @@ async def compare_faces(
     request: Request, settings: SettingsDep, services: ServicesDep, principal=require_scope("faces:compare")
 ) -> FaceComparison:
     """Similarity in [0, 1], the decision and the threshold and model behind it."""
-    form = await read_upload_form(request, upload_limits(settings))
-    try:
-        options = CompareOptions.model_validate(form.fields)
-    except ValidationError as exc:
-        raise error("validation_failed", fields=[{"loc": [str(p) for p in e["loc"]], "type": e["type"]} for e in exc.errors()]) from None
-    data_a, data_b = form.file("image_a", required=True), form.file("image_b", required=True)
-    result = await services.engines.run(_compare, data_a, data_b, options, settings)
-    out = FaceComparison(**result.to_dict())
-    await services.engines.run(audit_call, services, principal, "faces.compare", match=out.match, model=out.model)
+    async with audited(services, principal, "faces.compare") as audit:
+        form = await read_upload_form(request, upload_limits(settings))
+        try:
+            options = CompareOptions.model_validate(form.fields)
+        except ValidationError as exc:
+            fields = [{"loc": [str(p) for p in e["loc"]], "type": e["type"]} for e in exc.errors()]
+            raise error("validation_failed", fields=fields) from None
+        data_a, data_b = form.file("image_a", required=True), form.file("image_b", required=True)
+        result = await services.engines.run(_compare, data_a, data_b, options, settings)
+        out = FaceComparison(**result.to_dict())
+        audit.update(match=out.match, model=out.model)
     return out

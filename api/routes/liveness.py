@@ -8,10 +8,9 @@ memory, per process). No business logic here: decoding and deciding are in
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
-from api.deps import ServicesDep, SettingsDep, audit_call, require_scope
+from api.deps import ServicesDep, SettingsDep, audited, require_scope
 from api.errors import UPLOAD_ERRORS, error_responses
 from api.liveness_owners import SessionOwners
 from api.uploads import FileRule, UploadLimits, multipart_body, read_upload_form, takes_uploads
@@ -81,11 +80,12 @@ async def create_session(request: Request, services: ServicesDep, principal=requ
 
     The session belongs to the calling client; each client may hold a limited number open.
     """
-    owners = session_owners(request)
-    owners.admit(principal.client_id)
-    session = session_store(request).create_session()
-    owners.record(principal.client_id, session.id)
-    await run_in_threadpool(audit_call, services, principal, "liveness.session.create", session=session.id)
+    async with audited(services, principal, "liveness.session.create") as audit:
+        owners = session_owners(request)
+        owners.admit(principal.client_id)
+        session = session_store(request).create_session()
+        owners.record(principal.client_id, session.id)
+        audit["session"] = session.id
     return SessionOut(**session.public())
 
 
@@ -149,27 +149,28 @@ async def upload_frames(
     principal=require_scope("liveness:write"),
 ) -> ResultOut:
     """Decide the session from a video, or from JPEG frames with their timestamps. Single use."""
-    session_owners(request).check(principal.client_id, session_id)  # another client's: not found
-    store = session_store(request)
-    store.get(session_id)  # unknown, expired or used: fail before reading the upload
-    form = await read_upload_form(request, upload_limits(settings))
-    video = form.file("video", required=False)
-    frames = form.files.get("frames") or []
-    if video is not None and frames:
-        raise error("validation_failed", "Send either `video` or `frames`, not both.")
-    if video is None and not frames:
-        raise error("upload_missing", "Upload a `video` or `frames` with `timestamps`.")
-    times = None
-    if frames:
-        if form.field("timestamps") is None:
-            raise error("validation_failed", "`timestamps` is required with `frames`.")
-        times = parse_timestamps(form.field("timestamps"))
-    mirrored_text = (form.field("mirrored") or "false").lower()
-    if mirrored_text not in ("true", "false", "1", "0"):
-        raise error("validation_failed", "`mirrored` is true or false.", part="mirrored")
-    nonce = form.field("nonce")
-    result = await services.engines.run(
-        _decide, store, session_id, video, frames, times, nonce, mirrored_text in ("true", "1"), settings
-    )
-    await services.engines.run(audit_call, services, principal, "liveness.frames", session=session_id, live=result.live)
+    async with audited(services, principal, "liveness.frames", session=session_id) as audit:
+        session_owners(request).check(principal.client_id, session_id)  # another client's: not found
+        store = session_store(request)
+        store.get(session_id)  # unknown, expired or used: fail before reading the upload
+        form = await read_upload_form(request, upload_limits(settings))
+        video = form.file("video", required=False)
+        frames = form.files.get("frames") or []
+        if video is not None and frames:
+            raise error("validation_failed", "Send either `video` or `frames`, not both.")
+        if video is None and not frames:
+            raise error("upload_missing", "Upload a `video` or `frames` with `timestamps`.")
+        times = None
+        if frames:
+            if form.field("timestamps") is None:
+                raise error("validation_failed", "`timestamps` is required with `frames`.")
+            times = parse_timestamps(form.field("timestamps"))
+        mirrored_text = (form.field("mirrored") or "false").lower()
+        if mirrored_text not in ("true", "false", "1", "0"):
+            raise error("validation_failed", "`mirrored` is true or false.", part="mirrored")
+        nonce = form.field("nonce")
+        result = await services.engines.run(
+            _decide, store, session_id, video, frames, times, nonce, mirrored_text in ("true", "1"), settings
+        )
+        audit["live"] = result.live
     return ResultOut(session_id=session_id, **result.to_dict())

@@ -81,7 +81,13 @@ def test_engine_calls_are_audited(api):
     assert r.status_code == 201
     with api.services.db.session() as s:
         entries = s.scalars(select(AuditEntry).where(AuditEntry.action == "liveness.session.create")).all()
-    assert len(entries) == 1 and entries[0].detail["session"] == r.json()["id"]
+    assert len(entries) == 1 and entries[0].detail["session"] == r.json()["id"] and entries[0].detail["outcome"] == "ok"
+    # a refused call is audited too, with its error code
+    files = {"image_a": ("a.txt", b"not an image", "text/plain"), "image_b": ("b.txt", b"nor this", "text/plain")}
+    assert api.http.post("/v1/faces/compare", files=files, headers=api.headers).status_code == 415
+    with api.services.db.session() as s:
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "faces.compare")).one()
+    assert entry.detail["outcome"] == "image_unsupported_type" and entry.actor.startswith("client:")
 
 
 @pytest.fixture
