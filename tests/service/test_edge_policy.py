@@ -19,7 +19,7 @@ from kyc.errors import KycError
 from kyc.storage import AuditEntry
 from tests.service.fakes import png
 
-PUBLIC = {("GET", "/v1/health"), ("GET", "/admin/login"), ("POST", "/admin/login")}
+PUBLIC = {("GET", "/v1/health"), ("GET", "/v1/receipts/public-key"), ("GET", "/admin/login"), ("POST", "/admin/login")}
 
 
 def _routes(app):
