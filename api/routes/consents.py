@@ -140,6 +140,7 @@ def get_receipt(
 @router.get(
     "/v1/receipts/public-key",
     response_class=PlainTextResponse,
+    responses={200: {"content": {"application/x-pem-file": {"schema": {"type": "string"}}}, "description": "PEM public key"}},
     description="Public (no key needed): the PEM Ed25519 public key that verifies consent receipts and the "
     "service's signed statements.",
 )
