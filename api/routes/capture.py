@@ -19,7 +19,8 @@ from pydantic import BaseModel, Field
 
 from api.deps import ServicesDep, SettingsDep, require_scope
 from api.errors import UPLOAD_ERRORS, error_responses
-from api.forms import form_bytes, read_form_in_memory
+from api.uploads import FileRule, UploadLimits, multipart_body, read_upload_form, takes_uploads
+from api.edge import public
 from api.routes.liveness import session_store
 from kyc.access import RateLimiter
 from kyc.capture import (
@@ -44,12 +45,6 @@ TOKEN_HEADER = "X-Capture-Token"
 TOKEN_ERRORS = ("capture_session_not_found", "capture_session_expired", "capture_session_used", "rate_limited")
 Purpose = Literal["real_name_verification", "biometric_processing", "retain_for_review"]
 RESULTS = {"approved": "done", "review": "review", "rejected": "retry"}
-
-
-def _multipart(properties: dict, required: list[str]) -> dict:
-    """The OpenAPI body of a route that parses its multipart form itself (in memory)."""
-    schema = {"type": "object", "required": required, "properties": properties}
-    return {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}}
 
 
 # --- the token dependency ---
@@ -78,6 +73,10 @@ def capture_session(
 
 
 CaptureDep = Annotated[CaptureView, Depends(capture_session)]
+
+
+def _image_rule(settings) -> FileRule:
+    return FileRule(settings.max_upload_bytes, 1, settings.max_image_pixels)
 
 
 # --- the client's backend ---
@@ -136,6 +135,7 @@ class PageSessionOut(BaseModel):
 
 
 @router.get("/v1/capture/session", response_model=PageSessionOut, responses=error_responses(*TOKEN_ERRORS))
+@public  # the capture token, checked by capture_session, is its only credential
 def get_page_session(view: CaptureDep, settings: SettingsDep) -> PageSessionOut:
     """What the page shows: the policy and the purposes; never the subject_ref."""
     return PageSessionOut(
@@ -161,6 +161,7 @@ class PageConsentOut(BaseModel):
     response_model=PageConsentOut,
     responses=error_responses(*TOKEN_ERRORS, "capture_step_invalid", "consent_required", "policy_text_mismatch", "validation_failed"),
 )
+@public  # the capture token, checked by capture_session, is its only credential
 def post_page_consent(body: PageConsentIn, view: CaptureDep, services: ServicesDep) -> PageConsentOut:
     record_capture_consent(services.db, services.vault, view, purposes=list(body.purposes), locale=body.locale, text_sha256=body.text_sha256)
     return PageConsentOut(recorded=True)
@@ -194,18 +195,17 @@ def _read_card(data: bytes, side: str, settings) -> CardCheckOut:
 @router.post(
     "/v1/capture/documents/{side}",
     response_model=CardCheckOut,
-    openapi_extra=_multipart({"file": {"type": "string", "format": "binary", "description": "The photo of that side"}}, ["file"]),
+    openapi_extra=multipart_body("CaptureDocumentForm", ["file"], {"file": {"type": "string", "format": "binary", "description": "The photo of that side"}}),
     responses=error_responses(*TOKEN_ERRORS, *UPLOAD_ERRORS, "capture_step_invalid", "model_missing", "model_altered"),
 )
+@public  # the capture token, checked by capture_session, is its only credential
+@takes_uploads
 async def post_page_document(side: Literal["front", "back"], request: Request, view: CaptureDep, settings: SettingsDep) -> CardCheckOut:
     """Read the photo at once and say whether to retake it; nothing is stored (nor spooled to disk)."""
     if view.state != "consented":
         raise error("capture_step_invalid")
-    form = await read_form_in_memory(request, max_file_bytes=settings.max_upload_bytes, max_files=1)
-    try:
-        data = await form_bytes(form, "file", settings.max_upload_bytes, required=True)
-    finally:
-        await form.close()
+    form = await read_upload_form(request, UploadLimits({"file": _image_rule(settings)}))
+    data = form.file("file", required=True)
     return await run_in_threadpool(_read_card, data, side, settings)
 
 
@@ -222,6 +222,7 @@ class ChallengeOut(BaseModel):
     response_model=ChallengeOut,
     responses=error_responses(*TOKEN_ERRORS, "capture_step_invalid", "capture_attempts_exhausted"),
 )
+@public  # the capture token, checked by capture_session, is its only credential
 def post_page_liveness(request: Request, view: CaptureDep, services: ServicesDep, settings: SettingsDep) -> ChallengeOut:
     """A new active-liveness challenge for this session (counted against its attempts)."""
     if view.state != "consented":
@@ -242,41 +243,46 @@ class AttemptOut(BaseModel):
 @router.post(
     "/v1/capture/liveness/{liveness_session_id}/frames",
     response_model=AttemptOut,
-    openapi_extra=_multipart(
+    openapi_extra=multipart_body(
+        "CaptureFramesForm",
+        ["frames", "timestamps", "nonce"],
         {
             "frames": {"type": "array", "items": {"type": "string", "format": "binary"}, "description": "JPEG frames in capture order"},
             "timestamps": {"type": "string", "description": "capture time of each frame, comma-separated seconds"},
             "nonce": {"type": "string", "description": "the challenge's nonce"},
             "mirrored": {"type": "string", "enum": ["true", "false"], "description": "true if the frames are mirrored like a selfie preview"},
         },
-        ["frames", "timestamps", "nonce"],
     ),
     responses=error_responses(
         *TOKEN_ERRORS, *UPLOAD_ERRORS, "capture_step_invalid", "liveness_session_not_found", "liveness_session_expired",
         "liveness_session_used", "frames_too_few", "video_too_long", "validation_failed",
     ),
 )
+@public  # the capture token, checked by capture_session, is its only credential
+@takes_uploads
 async def post_page_frames(liveness_session_id: str, request: Request, view: CaptureDep, settings: SettingsDep) -> AttemptOut:
     """The challenge's frames, judged by the liveness engine; the page learns only retake or go on."""
     from kyc.liveness import decode_frames, parse_timestamps, submit_session
-    from kyc.liveness._video import MAX_FRAMES
 
     check_liveness_session(view, liveness_session_id)
     store = session_store(request)
     store.get(liveness_session_id)
-    form = await read_form_in_memory(
-        request, max_file_bytes=settings.max_upload_bytes, max_files=MAX_FRAMES, max_total_bytes=settings.liveness_max_video_bytes
+    limits = UploadLimits(
+        {
+            "frames": FileRule(
+                min(settings.max_upload_bytes, settings.liveness_max_frames_bytes), settings.liveness_max_frames,
+                settings.liveness_max_frame_pixels, too_many_code="video_too_long",
+            )
+        },
+        cap_bytes=settings.liveness_max_frames_bytes + 64 * 1024,
     )
-    try:
-        timestamps, nonce, mirrored = form.get("timestamps"), form.get("nonce"), form.get("mirrored", "false")
-        if not isinstance(timestamps, str) or not isinstance(nonce, str) or mirrored not in ("true", "false"):
-            raise error("validation_failed", "timestamps and nonce are required; mirrored is true or false.")
-        parts = form.getlist("frames")
-        if not parts:
-            raise error("upload_missing", part="frames")
-        blobs = [await _part_bytes(part, settings.max_upload_bytes) for part in parts]
-    finally:
-        await form.close()
+    form = await read_upload_form(request, limits)
+    timestamps, nonce, mirrored = form.field("timestamps"), form.field("nonce"), form.field("mirrored") or "false"
+    if timestamps is None or nonce is None or mirrored not in ("true", "false"):
+        raise error("validation_failed", "timestamps and nonce are required; mirrored is true or false.")
+    blobs = form.files.get("frames") or []
+    if not blobs:
+        raise error("upload_missing", part="frames")
     decoded = await run_in_threadpool(decode_frames, blobs, parse_timestamps(timestamps))
     result = await run_in_threadpool(
         submit_session, store, liveness_session_id, decoded, nonce=nonce, mirrored=mirrored == "true", settings=settings
@@ -284,17 +290,6 @@ async def post_page_frames(liveness_session_id: str, request: Request, view: Cap
     left = max(0, settings.capture_liveness_attempts - view.liveness_attempts)
     outcome = liveness_outcome(list(result.reasons), left)
     return AttemptOut(retake=outcome.retake, reason=outcome.reason, attempts_left=left)
-
-
-async def _part_bytes(part, limit: int) -> bytes:
-    if isinstance(part, str):
-        raise error("validation_failed", "frames must be file uploads", part="frames")
-    data = await part.read()
-    if len(data) > limit:
-        raise error("image_too_large", limit_bytes=limit, part="frames")
-    if not data:
-        raise error("image_empty", part="frames")
-    return data
 
 
 class CompleteOut(BaseModel):
@@ -305,13 +300,14 @@ class CompleteOut(BaseModel):
 @router.post(
     "/v1/capture/complete",
     response_model=CompleteOut,
-    openapi_extra=_multipart(
+    openapi_extra=multipart_body(
+        "CaptureCompleteForm",
+        ["liveness_session_id", "id_front"],
         {
             "liveness_session_id": {"type": "string", "description": "The finished challenge of this session"},
             "id_front": {"type": "string", "format": "binary"},
             "id_back": {"type": "string", "format": "binary"},
         },
-        ["liveness_session_id", "id_front"],
     ),
     responses=error_responses(
         *TOKEN_ERRORS, *UPLOAD_ERRORS, "capture_step_invalid", "request_too_large", "document_not_found", "document_cut_off",
@@ -320,6 +316,8 @@ class CompleteOut(BaseModel):
         "deadline_exceeded", "service_busy", "model_missing", "model_altered",
     ),
 )
+@public  # the capture token, checked by capture_session, is its only credential
+@takes_uploads
 async def post_page_complete(request: Request, view: CaptureDep, services: ServicesDep, settings: SettingsDep) -> CompleteOut:
     """Run the verification on the ID photos and the finished challenge; close the session."""
     if view.state != "consented" or view.consent_id is None or view.liveness_session_id is None:
@@ -327,20 +325,13 @@ async def post_page_complete(request: Request, view: CaptureDep, services: Servi
     stored = await run_in_threadpool(stored_capture_verification, services.db, view)
     if stored is not None:  # stored before a crash: close the session with it
         return await _finish(request, services, view, *stored)
-    limit = settings.max_upload_bytes
-    form = await read_form_in_memory(request, max_file_bytes=limit, max_files=2)
-    try:
-        sid = form.get("liveness_session_id")
-        if not isinstance(sid, str):
-            raise error("validation_failed", "liveness_session_id is required", part="liveness_session_id")
-        check_liveness_session(view, sid)
-        inp = VerificationInput(
-            id_front=await form_bytes(form, "id_front", limit, required=True),
-            id_back=await form_bytes(form, "id_back", limit, required=False),
-            liveness_session_id=sid,
-        )
-    finally:
-        await form.close()
+    rule = _image_rule(settings)
+    form = await read_upload_form(request, UploadLimits({"id_front": rule, "id_back": rule}))
+    sid = form.field("liveness_session_id")
+    if sid is None:
+        raise error("validation_failed", "liveness_session_id is required", part="liveness_session_id")
+    check_liveness_session(view, sid)
+    inp = VerificationInput(id_front=form.file("id_front", required=True), id_back=form.file("id_back", required=False), liveness_session_id=sid)
     verification, _ = await services.verifications.submit(
         client_id=view.client_id, actor=view.actor, consent_id=view.consent_id, inp=inp, idempotency_key=idempotency_key_of(view)
     )

@@ -15,6 +15,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from api.edge import public
 from kyc.capture import frame_origins
 from kyc.capture.sessions import TOKEN_PREFIX, token_hash
 
@@ -62,6 +63,7 @@ def _client_of(request: Request, token: str) -> str | None:
 
 
 @router.get("/capture/{token}")
+@public  # the page itself; its API calls carry the token
 def capture_page(token: str, request: Request) -> Response:
     """The page; whether the token is valid the page learns from the API, in the person's language."""
     client_id = _client_of(request, token)
