@@ -375,7 +375,48 @@ def fit_deployment(
 # ----------------------------------------------------------------------------- card portraits
 
 
-def card_portraits(lfw_cache, files, rows, card_caches: dict[int, tuple[list[str], dict]], models: dict, flips: dict, bands: dict) -> dict:
+QUALITY_KEYS = ("inter_eye_px", "sharpness", "yaw_deg", "contrast")
+
+
+def portrait_quality(cc: dict, cfiles: list[str], folder: Path, seed_offset: int) -> np.ndarray:
+    """(n, len(QUALITY_KEYS)) quality measures of each card's portrait (NaN without a face)."""
+    import cv2
+
+    from kyc.biometrics.quality import quality_metrics
+    from kyc.biometrics.types import FaceDetection
+
+    out = np.full((len(cfiles), len(QUALITY_KEYS)), np.nan)
+    for i in np.flatnonzero(cc["found"]):
+        img = cv2.imread(str(folder / f"{seed_offset + i:05d}.jpg"), cv2.IMREAD_COLOR)
+        if img is None:
+            continue
+        x, y, w, h = cc["box"][i]
+        face = FaceDetection((int(x), int(y), int(w), int(h)), cc["landmarks"][i], float(cc["det_score"][i]), str(cc["detector"][i]))
+        m = quality_metrics(img, face, with_eyes=False)
+        out[i] = [abs(m[k]) if k == "yaw_deg" else m[k] for k in QUALITY_KEYS]
+    return out
+
+
+def quality_breakdown(q: np.ndarray, fails: dict[str, np.ndarray]) -> dict:
+    """Genuine FNMR (per scorer) by quartile of each portrait quality measure."""
+    out = {}
+    for j, key in enumerate(QUALITY_KEYS):
+        v = q[:, j]
+        ok = np.isfinite(v)
+        if ok.sum() < 8:
+            continue
+        edges = np.quantile(v[ok], [0, 0.25, 0.5, 0.75, 1.0])
+        bins = []
+        for a, b in zip(edges[:-1], edges[1:], strict=True):
+            sel = ok & (v >= a) & (v <= b)
+            bins.append({"range": [float(a), float(b)], "genuine": int(sel.sum()), **{m: float(np.mean(f[sel])) for m, f in fails.items()}})
+        out[key] = bins
+    return out
+
+
+def card_portraits(
+    lfw_cache, files, rows, card_caches: dict[int, tuple[list[str], dict]], models: dict, flips: dict, bands: dict, card_dirs: dict[int, Path]
+) -> dict:
     """Card portrait (first image of each listed same-person pair, printed on a card,
     photographed and read back) against the LFW photo as the selfie.
 
@@ -420,6 +461,7 @@ def card_portraits(lfw_cache, files, rows, card_caches: dict[int, tuple[list[str
             scores[model] = (sc(gen), sc(imp))
         n = len(cfiles)
         per_fold[k] = {
+            "quality": portrait_quality(cc, cfiles, card_dirs[k], k * 10000)[gen[:, 0]] if len(gen) else np.zeros((0, len(QUALITY_KEYS))),
             "cards": n,
             "no_portrait": int((cc["n_faces"] < 0).sum()),
             "no_face_in_portrait": int((cc["n_faces"] == 0).sum()),
@@ -490,6 +532,12 @@ def card_portraits(lfw_cache, files, rows, card_caches: dict[int, tuple[list[str
     wm = np.concatenate([f["watermark"] for f in per_fold.values()])
     g = np.concatenate([f["scores"]["fused"][0] for f in per_fold.values()])
     t = models["fused"]["thresholds"]["fmr_1e-3"]
+    q = np.concatenate([f["quality"] for f in per_fold.values()])
+    lo, hi = bands["fmr_1e-3"]["band"]
+    g1 = np.concatenate([f["scores"]["mobilefacenet"][0] for f in per_fold.values()])
+    out["quality_breakdown_fnmr@0.001_lfw_thresholds"] = quality_breakdown(
+        q, {"fused": g < t, "cascade": ~cascade_accepts(g1, g, lo, hi, t), "mobilefacenet": g1 < models["mobilefacenet"]["thresholds"]["fmr_1e-3"]}
+    )
     out["by_watermark_fused_lfw_threshold"] = {
         "watermark": {"genuine": int(wm.sum()), "fnmr@0.001": float(np.mean(g[wm] < t)) if wm.any() else None},
         "none": {"genuine": int((~wm).sum()), "fnmr@0.001": float(np.mean(g[~wm] < t)) if (~wm).any() else None},
@@ -773,7 +821,8 @@ def main(argv: list[str]) -> int:
             cfiles = card_files(rows, k, args.card_limit or None)
             name = f"cards-fold{k}" + (f"-n{args.card_limit}" if args.card_limit else "")
             caches[k] = (cfiles, portrait_cache(root, cfiles, _cache_path(name), settings, seed_offset=k * 10000))
-        cards = card_portraits(cache, files, rows, caches, calib_models, lfw["flips"], bands)
+        dirs = {k: _cache_path(f"cards-fold{k}" + (f"-n{args.card_limit}" if args.card_limit else "")).with_suffix("") for k in caches}
+        cards = card_portraits(cache, files, rows, caches, calib_models, lfw["flips"], bands, dirs)
     speed = None
     if args.speed:
         from benchmarks.face_speed import time_comparisons
@@ -898,6 +947,14 @@ def render_markdown(r: dict) -> str:
         for m, row in c["results"].items():
             L.append(f"| {m} | " + " | ".join(("" if row.get(k) is None else (f"{row[k] * 100:.2f}%" if not k.startswith("fmr") else f"{row[k]:.1e}")) for k in keys) + " |")
         L.append(f"\nBy watermark over the portrait (fusion, LFW threshold at 1e-3): {c['by_watermark_fused_lfw_threshold']}\n")
+        L.append("Genuine FNMR at the LFW 1e-3 thresholds by quartile of the portrait's quality measures:\n")
+        L.append("| measure | range | genuine | fused | cascade | mobilefacenet |\n|---|---|---|---|---|---|")
+        for key, bins in c["quality_breakdown_fnmr@0.001_lfw_thresholds"].items():
+            for b in bins:
+                L.append(
+                    f"| {key} | {b['range'][0]:.1f}–{b['range'][1]:.1f} | {b['genuine']} | {b['fused'] * 100:.1f}% | "
+                    f"{b['cascade'] * 100:.1f}% | {b['mobilefacenet'] * 100:.1f}% |"
+                )
     L.append(
         "## Time per face (ms)\n\nSequential, one process, onnxruntime default threads, on LFW images "
         "(after a warm-up). The machine is shared with other jobs, so these are upper bounds.\n\n"

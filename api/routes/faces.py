@@ -6,7 +6,7 @@ from typing import Literal
 
 from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.deps import SettingsDep
 from api.errors import UPLOAD_ERRORS, error_responses
@@ -22,6 +22,7 @@ class FaceComparison(BaseModel):
     threshold: float
     model: str
     operating_point: str
+    stage: str | None = Field(None, description="The matcher that decided: the model, or for the cascade its first model or the fusion.")
 
 
 @router.post(
@@ -43,7 +44,7 @@ async def compare_faces(
     image_b: UploadFile = File(..., description="Second image, e.g. the selfie."),
     role_a: Literal["selfie", "id_portrait"] = Form("selfie"),
     role_b: Literal["selfie", "id_portrait"] = Form("selfie"),
-    model: Literal["dlib", "mobilefacenet", "fused"] | None = Form(None),
+    model: Literal["dlib", "mobilefacenet", "fused", "cascade"] | None = Form(None),
     operating_point: Literal["fmr_1e-2", "fmr_1e-3", "fmr_1e-4"] = Form("fmr_1e-3"),
 ) -> FaceComparison:
     """Similarity in [0, 1], the decision and the threshold and model behind it."""

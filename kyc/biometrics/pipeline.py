@@ -137,8 +137,8 @@ def _embed(faces: list[FaceCrop], manifest_ids: tuple[str, ...], settings: Setti
     return per_face
 
 
-def _template(name: str, comps: list[tuple[str, np.ndarray]], crop: FaceCrop) -> Template:
-    return Template(model=name, components=tuple(comps), source=crop if name == CASCADE else None)
+def _template(name: str, comps: list[tuple[str, np.ndarray]], crop: FaceCrop, quality: QualityReport | None) -> Template:
+    return Template(model=name, components=tuple(comps), source=crop if name == CASCADE else None, quality=quality)
 
 
 def extract_template(
@@ -161,9 +161,9 @@ def extract_template(
     """
     name = model or default_model()
     comps = _model_components(name)
-    image, face, _ = prepare_face(image, role, check_quality=check_quality, settings=settings)
+    image, face, quality = prepare_face(image, role, check_quality=check_quality, settings=settings)
     crop = (np.ascontiguousarray(image[:, :, ::-1]), face)
-    return _template(name, _embed([crop], comps, settings)[0], crop)
+    return _template(name, _embed([crop], comps, settings)[0], crop, quality)
 
 
 def complete_templates(a: Template, b: Template, manifest_ids: tuple[str, ...], settings: Settings | None = None) -> tuple[Template, Template]:
@@ -180,7 +180,7 @@ def complete_templates(a: Template, b: Template, manifest_ids: tuple[str, ...], 
     def merged(t: Template, extra: list[tuple[str, np.ndarray]]) -> Template:
         comps = {v.split("@", 1)[0]: (v, e) for v, e in (*t.components, *extra)}
         order = [m for m in manifest_ids if m in comps] + [m for m in comps if m not in manifest_ids]
-        return Template(model=t.model, components=tuple(comps[m] for m in order), source=t.source)
+        return Template(model=t.model, components=tuple(comps[m] for m in order), source=t.source, quality=t.quality)
 
     return merged(a, new[0]), merged(b, new[1])
 
@@ -221,7 +221,7 @@ def compare_faces(
     crops = [(np.ascontiguousarray(img_a[:, :, ::-1]), face_a), (np.ascontiguousarray(img_b[:, :, ::-1]), face_b)]
     t1 = time.perf_counter()
     ea, eb = _embed(crops, comps, settings)
-    ta, tb = _template(name, ea, crops[0]), _template(name, eb, crops[1])
+    ta, tb = _template(name, ea, crops[0], qa), _template(name, eb, crops[1], qb)
     t2 = time.perf_counter()
     done: list[tuple[Template, Template]] = []
 

@@ -43,12 +43,14 @@ class Template:
 
     ``source`` is the RGB image and face a template was made from, kept in memory (never
     serialised) by a ``cascade`` template, whose expensive second model is computed only
-    when a comparison lands in the band where it decides.
+    when a comparison lands in the band where it decides. ``quality`` is the quality
+    report of the face it was made from (in memory only), for the decision's quality band.
     """
 
     model: str
     components: tuple[tuple[str, np.ndarray], ...]
     source: tuple[np.ndarray, object] | None = field(default=None, compare=False, repr=False)
+    quality: object | None = field(default=None, compare=False, repr=False)
 
     @property
     def version(self) -> str:
