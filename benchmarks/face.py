@@ -470,7 +470,7 @@ def card_portraits(
             "scores": scores,
             "watermark": cc["cond_watermark"][gen[:, 0]] if len(gen) else np.array([], bool),
         }
-    out: dict[str, object] = {"folds": {k: {kk: v for kk, v in f.items() if kk not in ("scores", "watermark")} for k, f in per_fold.items()}}
+    out: dict[str, object] = {"folds": {k: {kk: v for kk, v in f.items() if kk not in ("scores", "watermark", "quality")} for k, f in per_fold.items()}}
     cards = sum(f["cards"] for f in per_fold.values())
     out["failure_to_acquire"] = {
         "cards": cards,

@@ -45,7 +45,8 @@ def band_share(s1: np.ndarray, low: float, high: float) -> float:
 def fit_band(
     gen1: np.ndarray, gen2: np.ndarray, imp1: np.ndarray, imp2: np.ndarray, t2: float, fmr: float, t1: float, margin: float = 0.001
 ) -> Band:
-    """The narrowest band (least genuine traffic in it) meeting the constraints; ``t1``
+    """The band sending the fewest comparisons to the second model (genuine and impostor
+    shares weighted alike) while meeting the constraints; ``t1``
     (the first matcher's own threshold at this FMR) is always inside the band."""
     fnmr_full = float(np.mean(gen2 < t2))
     # impostors that matter: any the cascade could accept (s1 near the top, or s2 over t2)
@@ -69,8 +70,9 @@ def fit_band(
             if fnmr > fnmr_full + margin or fmr_c > fmr:
                 continue
             share = band_share(gen1, lo, hi)
-            if best is None or share < best.share_genuine:
-                best = Band(lo, hi, fnmr, fmr_c, fnmr_full, share, band_share(imp1, lo, hi))
+            share_imp = float(np.searchsorted(imp_asc, hi, side="left") - np.searchsorted(imp_asc, lo, side="left")) / n_imp
+            if best is None or share + share_imp < best.share_genuine + best.share_impostor:
+                best = Band(lo, hi, fnmr, fmr_c, fnmr_full, share, share_imp)
     if best is None:  # no band meets it: the second model always decides
         lo, hi = 0.0, 2.0  # similarities are in [0, 1]: every comparison is in the band
         best = Band(lo, hi, fnmr_full, float(np.mean(imp2 >= t2)), fnmr_full, 1.0, 1.0)

@@ -104,7 +104,7 @@ def score_pairs(
                 cache[key] = KycError("image_corrupt", "The file could not be read.")
         return cache[key]
 
-    out_fields = fields + [c for c in ("similarity", "error") if c not in fields]
+    out_fields = fields + [c for c in ("similarity", "stage", "error") if c not in fields]
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=out_fields)
@@ -112,13 +112,14 @@ def score_pairs(
         for row in tqdm(rows, desc="pairs", unit="pair"):
             a = template(row["img_a"], _check_role(role_a))
             b = template(row["img_b"], _check_role(role_b))
-            row["similarity"], row["error"] = "", ""
+            row["similarity"], row["stage"], row["error"] = "", "", ""
             bad = a if isinstance(a, KycError) else b if isinstance(b, KycError) else None
             if bad is not None:
                 row["error"] = bad.code
             else:
                 try:
-                    row["similarity"] = f"{compare_templates(a, b).similarity:.6f}"  # type: ignore[arg-type]
+                    cmp = compare_templates(a, b)  # type: ignore[arg-type]
+                    row["similarity"], row["stage"] = f"{cmp.similarity:.6f}", cmp.stage or cmp.model
                 except KycError as exc:
                     row["error"] = exc.code
             writer.writerow(row)
