@@ -414,6 +414,30 @@ def quality_breakdown(q: np.ndarray, fails: dict[str, np.ndarray]) -> dict:
     return out
 
 
+BAND_REASONS = {"inter_eye_px": ("below", "portrait_small"), "sharpness": ("below", "portrait_blurred"), "yaw_deg": ("abs_above", "portrait_pose")}
+BAND_MIN_FNMR = 0.05  # a quality bin this bad (and twice the overall rate) makes its range the low band
+
+
+def fit_quality_bands(breakdown: dict, overall: float) -> dict:
+    """``portrait_quality_bands`` for ``calibration.json``: for each measure, the worst
+    quartile (the lowest size or sharpness, the largest turn) is the ``low`` band when its
+    genuine FNMR under the cascade is at least :data:`BAND_MIN_FNMR` and twice the rate
+    of the other three quartiles; the limit is that quartile's edge."""
+    low_if, evidence = {}, {}
+    for key, (kind, reason) in BAND_REASONS.items():
+        bins = breakdown.get(key)
+        if not bins:
+            continue
+        worst = bins[0] if kind == "below" else bins[-1]
+        rest = [b for b in bins if b is not worst]
+        rest_fnmr = sum(b["cascade"] * b["genuine"] for b in rest) / max(1, sum(b["genuine"] for b in rest))
+        evidence[key] = {"worst_quartile": worst, "fnmr_rest": rest_fnmr}
+        if worst["cascade"] >= BAND_MIN_FNMR and worst["cascade"] >= 2 * rest_fnmr:
+            edge = worst["range"][1] if kind == "below" else worst["range"][0]
+            low_if[key] = {kind: round(float(edge), 2), "reason": reason}
+    return {"low_if": low_if, "evidence": evidence}
+
+
 def card_portraits(
     lfw_cache, files, rows, card_caches: dict[int, tuple[list[str], dict]], models: dict, flips: dict, bands: dict, card_dirs: dict[int, Path]
 ) -> dict:
@@ -543,6 +567,8 @@ def card_portraits(
         "none": {"genuine": int((~wm).sum()), "fnmr@0.001": float(np.mean(g[~wm] < t)) if (~wm).any() else None},
     }
     out["results"] = res
+    overall = res["cascade"]["fnmr@0.001 (LFW thresholds)"]
+    out["quality_bands"] = fit_quality_bands(out["quality_breakdown_fnmr@0.001_lfw_thresholds"], overall)
     return out
 
 
@@ -597,7 +623,9 @@ def kyc_sets(settings) -> list[dict]:
     portraits = {r["kyc_set"]: r["file"] for r in labels if r["role"] == "doc_face"}
     selfies = {r["kyc_set"]: r["file"] for r in labels if r["role"] == "selfie"}
     out = []
-    for model in ("dlib", "mobilefacenet", "fused"):
+    from kyc.biometrics.matching import calibration
+
+    for model in calibration().models:
         tpl = {}
         for kind, files, role in (("portrait", portraits, "id_portrait"), ("selfie", selfies, "selfie")):
             for s, f in files.items():
@@ -742,6 +770,10 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--timing", type=int, default=60, help="LFW images timed through the pipeline stages (0: none)")
     ap.add_argument("--speed", type=int, default=0, help="LFW pairs timed per comparison (two faces in, a decision out) with the default scorer")
     ap.add_argument("--lfw-folds", type=int, nargs="*", default=None, help="LFW folds to use (default: all 5; a subset when the CPU cannot afford all)")
+    ap.add_argument(
+        "--lfw-halves", action="store_true",
+        help="with one --lfw-folds fold: split it by identity into two halves used as folds (when the CPU affords one fold only)",
+    )
     ap.add_argument("--card-portraits", action="store_true", help="also the card-portrait task (LFW faces printed on synthetic cards, read back)")
     ap.add_argument("--card-folds", type=int, nargs="*", default=[1, 2], help="LFW folds whose first images are printed on cards")
     ap.add_argument("--card-limit", type=int, default=150, help="cards per fold (random same-person pairs of the fold; 0: all)")
@@ -760,7 +792,13 @@ def main(argv: list[str]) -> int:
         rows = list(csv.DictReader(fh))
     if args.lfw_folds:
         rows = [r for r in rows if int(r["fold"]) in args.lfw_folds]
-    files = lfw_files(rows)
+    files = lfw_files(rows)  # (fold order: the cache is shared with runs on all folds)
+    if args.lfw_halves:
+        import zlib
+
+        # identity-disjoint halves by the first image's identity (a listed different-person
+        # pair whose second identity falls in the other half only adds impostors there)
+        rows = [{**r, "fold": str(100 + zlib.crc32(Path(r["img_a"]).parent.name.encode()) % 2)} for r in rows]
     identities = [Path(f).parent.name for f in files]
     cache = embed_images(root, files, _cache_path("lfw"), settings)
     lfw = lfw_protocol(cache, rows, files, identities, 200_000, rng)
@@ -776,7 +814,7 @@ def main(argv: list[str]) -> int:
         lfw["flips"] = {k: bool(json.loads(CALIBRATION_FILE.read_text()).get("flip", {}).get(v, True)) for k, v in COMPONENT_IDS.items()}
         lfw["scorers"] = deployed_scorers(lfw["flips"])
     calib_models, bands = fit_deployment(cache, rows, files, identities, 200_000, rng, lfw["scorers"], fixed)
-    cascade_ok = all(abs(c["fnmr"] - c["fnmr_fused"]) <= 0.002 for c in lfw["cascade"].values())
+    cascade_ok = lfw["cascade"]["0.001"]["fnmr"] - lfw["cascade"]["0.001"]["fnmr_fused"] <= 0.002  # the issue's condition
     ranked = sorted(MATCHERS, key=lambda m: (lfw["results"][lfw["scorers"][m]]["summary"]["fnmr@0.001"], -lfw["results"][lfw["scorers"][m]]["summary"]["accuracy"]))
     default = "cascade" if cascade_ok else MATCHERS[ranked[0]]
     c3 = lfw["cascade"]["0.001"]
@@ -801,17 +839,10 @@ def main(argv: list[str]) -> int:
             "first": "mobilefacenet",
             "second": "fused",
             "bands": {op: b["band"] for op, b in bands.items()},
-            "fitted_on_all_folds": bands,
+            "fit": bands,
             "cross_validated": {OP_NAMES[float(k)]: {kk: vv for kk, vv in v.items() if kk != "bands"} for k, v in lfw["cascade"].items()},
         },
     }
-    if args.write_calibration:
-        from kyc.biometrics.matching import CALIBRATION_FILE, load_calibration
-
-        CALIBRATION_FILE.write_text(json.dumps(calibration, indent=2) + "\n")
-        load_calibration.cache_clear()
-    (args.out / "calibration.json").write_text(json.dumps(calibration, indent=2) + "\n")
-
     cards = None
     if args.card_portraits:
         from benchmarks.face_cards import portrait_cache
@@ -823,6 +854,18 @@ def main(argv: list[str]) -> int:
             caches[k] = (cfiles, portrait_cache(root, cfiles, _cache_path(name), settings, seed_offset=k * 10000))
         dirs = {k: _cache_path(f"cards-fold{k}" + (f"-n{args.card_limit}" if args.card_limit else "")).with_suffix("") for k in caches}
         cards = card_portraits(cache, files, rows, caches, calib_models, lfw["flips"], bands, dirs)
+    if cards is not None:
+        calibration["portrait_quality_bands"] = {
+            "data": f"card portraits of LFW folds {args.card_folds} ({cards['failure_to_acquire']['cards']} cards), written by kyc bench face --card-portraits",
+            **cards["quality_bands"],
+        }
+    if args.write_calibration:
+        from kyc.biometrics.matching import CALIBRATION_FILE, load_calibration
+
+        CALIBRATION_FILE.write_text(json.dumps(calibration, indent=2) + "\n")
+        load_calibration.cache_clear()
+    (args.out / "calibration.json").write_text(json.dumps(calibration, indent=2) + "\n")
+
     speed = None
     if args.speed:
         from benchmarks.face_speed import time_comparisons

@@ -15,12 +15,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Band", "fit_band", "cascade_accepts", "band_share"]
+__all__ = ["Band", "fit_band", "cascade_accepts", "band_share", "FMR_TOLERANCE"]
 
 # Candidate band edges, as quantiles of the genuine first-stage scores (low) and as
 # fractions of the target FMR among impostor first-stage scores (high).
 _LOW_Q = (0.0, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3)
 _HIGH_F = (1.0, 0.5, 0.3, 0.2, 0.1, 0.05, 0.02, 0.01, 0.0)
+FMR_TOLERANCE = 1.1  # the cascade's FMR may exceed the target (or the fusion's) by 10%
+_LOW_IMP_Q = (0.999, 0.995, 0.99, 0.98, 0.95, 0.9, 0.8, 0.5)
 
 
 @dataclass(frozen=True)
@@ -56,8 +58,14 @@ def fit_band(
     for f in _HIGH_F:
         k = int(np.floor(f * fmr * n_imp))
         highs.append(float(np.nextafter(imp_desc[k], np.inf)) if k < n_imp else float(imp_desc[-1]))
-    lows = [float(np.quantile(gen1, q)) if q > 0 else 0.0 for q in _LOW_Q]
+    # low edges: genuine quantiles (rejecting a few genuine comparisons at once), and, below
+    # the lowest genuine score, impostor quantiles (rejecting impostors only)
+    lows = [float(np.quantile(gen1, q)) for q in _LOW_Q if q > 0] + [float(np.min(gen1)) if len(gen1) else 0.0]
+    lows += [min(float(np.quantile(imp1, q)), lows[-1]) for q in _LOW_IMP_Q] + [0.0]
     imp_asc = imp_desc[::-1]
+    # the fusion's own FMR at t2 may already be a little over the target (thresholds
+    # fitted on other data): the cascade may match it, with FMR_TOLERANCE of slack
+    fmr_cap = FMR_TOLERANCE * max(fmr, float(np.mean(imp2 >= t2)))
     over2 = imp1[imp2 >= t2]  # impostors the fusion accepts (about fmr x n_imp)
     best: Band | None = None
     for hi in sorted(set(highs)):
@@ -67,7 +75,7 @@ def fit_band(
             lo = min(lo, t1)
             fnmr = float(np.mean(~cascade_accepts(gen1, gen2, lo, hi, t2)))
             fmr_c = (n_first + int(np.sum((over2 >= lo) & (over2 < hi)))) / n_imp
-            if fnmr > fnmr_full + margin or fmr_c > fmr:
+            if fnmr > fnmr_full + margin or fmr_c > fmr_cap:
                 continue
             share = band_share(gen1, lo, hi)
             share_imp = float(np.searchsorted(imp_asc, hi, side="left") - np.searchsorted(imp_asc, lo, side="left")) / n_imp
