@@ -938,7 +938,7 @@ def render_markdown(r: dict) -> str:
     lf = r["lfw"]
     L.append(
         f"## LFW ({lf['pairs']} listed pairs, {lf['images']} images, {lf['no_face']} without a face; detectors {lf['detector_counts']})\n\n"
-        "Cross-validated over 5 folds: thresholds and fusion fitted on 4 folds, applied to the 5th. "
+        f"Cross-validated over folds {lf.get('folds')}: thresholds and fusion fitted on the other folds, applied to each in turn. "
         "FNMR over the listed same-person pairs; FMR over every cross-identity pair of the fold's images.\n"
     )
     L.append(
