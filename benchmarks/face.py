@@ -770,10 +770,6 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--timing", type=int, default=60, help="LFW images timed through the pipeline stages (0: none)")
     ap.add_argument("--speed", type=int, default=0, help="LFW pairs timed per comparison (two faces in, a decision out) with the default scorer")
     ap.add_argument("--lfw-folds", type=int, nargs="*", default=None, help="LFW folds to use (default: all 5; a subset when the CPU cannot afford all)")
-    ap.add_argument(
-        "--lfw-halves", action="store_true",
-        help="with one --lfw-folds fold: split it by identity into two halves used as folds (when the CPU affords one fold only)",
-    )
     ap.add_argument("--card-portraits", action="store_true", help="also the card-portrait task (LFW faces printed on synthetic cards, read back)")
     ap.add_argument("--card-folds", type=int, nargs="*", default=[1, 2], help="LFW folds whose first images are printed on cards")
     ap.add_argument("--card-limit", type=int, default=150, help="cards per fold (random same-person pairs of the fold; 0: all)")
@@ -793,12 +789,6 @@ def main(argv: list[str]) -> int:
     if args.lfw_folds:
         rows = [r for r in rows if int(r["fold"]) in args.lfw_folds]
     files = lfw_files(rows)  # (fold order: the cache is shared with runs on all folds)
-    if args.lfw_halves:
-        import zlib
-
-        # identity-disjoint halves by the first image's identity (a listed different-person
-        # pair whose second identity falls in the other half only adds impostors there)
-        rows = [{**r, "fold": str(100 + zlib.crc32(Path(r["img_a"]).parent.name.encode()) % 2)} for r in rows]
     identities = [Path(f).parent.name for f in files]
     cache = embed_images(root, files, _cache_path("lfw"), settings)
     lfw = lfw_protocol(cache, rows, files, identities, 200_000, rng)
