@@ -36,5 +36,10 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 
+# Models published at a public address are downloaded by `kyc models fetch`; where a
+# mirror of them sits beside the project (../shared/models, as on CI), read that instead.
+if [ -z "${KYC_MODELS_MIRROR:-}" ] && [ -d ../shared/models ]; then
+  export KYC_MODELS_MIRROR="$(cd ../shared/models && pwd)"
+fi
 .venv/bin/kyc models fetch
 .venv/bin/kyc keys init
