@@ -6,20 +6,24 @@ decides from the track alone. Every check gives a score in 0..1 with 0.5 at its 
 ``score >= 0.5`` and the weakest check is the one to look at. Reasons are stable
 strings: ``action_missing:<a>``, ``action_order:<a>``, ``face_lost``,
 ``multiple_faces``, ``face_changed``, ``frames_frozen``, ``frames_cut``,
-``timestamps_implausible``, ``planar_motion``, ``no_head_motion``.
+``timestamps_implausible``, ``planar_motion``, ``no_head_motion``,
+``capture_before_challenge`` (the footage is longer than the time since the challenge
+was issued: it was recorded before anyone knew the actions), ``passive_spoof`` (the
+passive models call the session's best frame a spoof: a replay on a screen).
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import numpy as np
 
 from kyc.config import Settings
-from kyc.errors import error
+from kyc.errors import KycError, error
 from kyc.liveness._actions import ActionEvidence, Measurements, baseline_of, match_sequence
-from kyc.liveness._identity import SAME_FACE_DISTANCE, descriptor_distance, face_descriptor
+from kyc.biometrics.descriptor import SAME_FACE_DISTANCE, descriptor_distance, face_descriptor
 from kyc.liveness._pose import inter_ocular, planar_residual
 from kyc.liveness._session import LivenessSession
 from kyc.liveness._tracking import FaceTrack, texture_residual, track_faces
@@ -54,6 +58,10 @@ LIMITS = {
     "identity_max_yaw_deg": 15.0,  # beyond this from the resting pose a frame counts as turned
     "identity_max_pitch_deg": 10.0,
     "same_face_distance_turned": 0.7,
+    # The capture may not last longer than the time since the challenge was issued
+    # (plus this much for clock granularity and upload): footage recorded before the
+    # random actions were known cannot show them in order by chance.
+    "challenge_clock_slack_s": 1.0,
 }
 
 
@@ -85,10 +93,12 @@ class ActiveResult:
     checks: dict[str, float] = field(default_factory=dict)
     measurements: dict[str, float] = field(default_factory=dict)
     model: str = ACTIVE_MODEL
+    passive: dict[str, object] | None = None  # the passive check of the best frame
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready, without the frame itself."""
         return {
+            "passive": self.passive,
             "live": self.live,
             "score": self.score,
             "threshold": self.threshold,
@@ -299,12 +309,50 @@ def _evidence_from_track(track: FaceTrack, frames: list[Frame], settings: Settin
     return ev
 
 
+def _fail(result: ActiveResult, reason: str, check: str) -> None:
+    result.reasons.append(reason)
+    result.checks[check] = 0.0
+    result.live = False
+    result.score = 0.0
+
+
+def _check_challenge_clock(result: ActiveResult, frames: list[Frame], session: LivenessSession, now: datetime | None) -> None:
+    """The footage must fit in the time between the challenge and its upload."""
+    age = ((now or datetime.now(UTC)) - session.created_at).total_seconds()
+    duration = float(frames[-1].t - frames[0].t) if frames else 0.0
+    result.measurements["challenge_age_s"] = round(age, 3)
+    if duration > age + LIMITS["challenge_clock_slack_s"]:
+        _fail(result, "capture_before_challenge", "challenge_clock")
+    else:
+        result.checks["challenge_clock"] = 1.0
+
+
+def _passive_on_best_frame(result: ActiveResult, settings: Settings | None) -> None:
+    """The passive models on the frame that will be matched: a replay shown on a screen
+    is caught by them even when its motion passes. Only a clear ``spoof`` fails the
+    session; a video frame that is merely blurred or weak is left to the active checks."""
+    from kyc.liveness._passive import check_passive
+
+    try:
+        passive = check_passive(result.best_frame, settings=settings)
+    except KycError as exc:
+        result.passive = {"outcome": "error", "error": exc.code}
+        return
+    d = passive.to_dict()
+    d.pop("signals", None)
+    result.passive = d
+    if passive.outcome == "spoof":
+        _fail(result, "passive_spoof", "passive")
+
+
 def evaluate_session(
     session: LivenessSession | list[str],
     frames: list[Frame],
     *,
     mirrored: bool = False,
     settings: Settings | None = None,
+    now: datetime | None = None,
+    run_passive: bool = True,
 ) -> ActiveResult:
     """Decide a session from its frames (in capture order, ``t`` in seconds).
 
@@ -319,8 +367,12 @@ def evaluate_session(
     track = track_faces(frames, mirrored=mirrored, settings=settings)
     ev = _evidence_from_track(track, frames, settings)
     result = judge_track(actions, ev)
+    if isinstance(session, LivenessSession):
+        _check_challenge_clock(result, frames, session, now)
     if result.best_frame_index is not None:
         result.best_frame = frames[result.best_frame_index].image
+        if run_passive:
+            _passive_on_best_frame(result, settings)
     result.measurements["detections"] = float(track.detections)
     result.measurements["elapsed_s"] = round(time.perf_counter() - started, 3)
     return result

@@ -15,7 +15,8 @@ import numpy as np
 
 from kyc.config import Settings
 from kyc.liveness._actions import Measurements
-from kyc.liveness._faces import SECOND_FACE_RATIO, FaceBox, face_landmarks, find_faces, to_gray
+from kyc.biometrics.fast_detection import SECOND_FACE_RATIO, FaceBox, find_faces, to_gray
+from kyc.biometrics.landmarks import face_landmarks
 from kyc.liveness._pose import eye_aspect_ratio, head_pose, inter_ocular, mouth_aspect_ratio
 from kyc.liveness._video import Frame
 

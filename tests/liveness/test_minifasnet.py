@@ -146,7 +146,7 @@ def test_scores_rank_a_live_selfie_above_a_phone_photo(shared_data):
     """On the Silent-Face sample images (one real, two attacks), the ONNX models put the
     real one highest."""
     from kyc.images import decode_image
-    from kyc.liveness._faces import find_one_face
+    from kyc.biometrics.fast_detection import find_one_face
     from kyc.liveness._minifasnet import minifasnet_score
 
     folder = shared_data / "liveness" / "silent_face_samples"
