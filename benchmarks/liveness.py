@@ -277,6 +277,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--repeats", type=int, default=5, help="timing repeats")
     ap.add_argument("--limit", type=int, default=None, help="images per passive data set (default all)")
     ap.add_argument("--skip-active", action="store_true")
+    ap.add_argument("--handheld", type=int, default=6, help="face photos for the synthetic hand-held sequences")
     args = ap.parse_args(argv)
 
     report: dict = {"machine": platform.platform(), "started": time.strftime("%Y-%m-%d %H:%M:%S")}
@@ -319,6 +320,29 @@ def main(argv: list[str]) -> int:
             which = "min" if kind == "relief_3d" else "max"
             lines.append(f"| {kind} | {s['n']} | {acc:.3f} | {which} {_fmt(lr)} | {which} {_fmt(tr)} |")
         lines += ["", "Attacks: accepted = APCER. `relief_3d` is a synthetic stand-in for a real head (a photo given a head-shaped relief, turned).", ""]
+    if not args.skip_active and DATA.is_dir():
+        from benchmarks.liveness_active import phone_videos, summarise, synthetic_sequences
+
+        pv = report["phone_videos"] = phone_videos()
+        if "skipped" not in pv:
+            lines += ["## Active: real phone videos, every ordered two-action challenge from turn_left, turn_right, nod", "",
+                      "| video | label | frames | accepted challenges | refused (reasons) | passive outcome of the best frame |", "|---|---|---|---|---|---|"]
+            for f, v in pv.items():
+                acc = [" then ".join(x["challenge"]) for x in v["sessions"] if x["live"]]
+                ref = sorted({r for x in v["sessions"] if not x["live"] for r in x["reasons"]})
+                passive = sorted({str(x.get("passive")) for x in v["sessions"]})
+                lines.append(f"| {f} | {v['label']} | {v['frames']}{' (cut to the limit)' if v['trimmed'] else ''} | {len(acc)}/6: {', '.join(acc) or '-'} | {', '.join(ref) or '-'} | {', '.join(passive)} |")
+            lines += ["", "A live video shows the actions in one order; a challenge in another order is rightly refused (`action_order`).", ""]
+        syn = synthetic_sequences(args.handheld)
+        summ = report["handheld_summary"] = summarise(syn["bona_fide"], syn["attacks"])
+        report["handheld_sessions"] = syn
+        lines += ["## Active: synthetic hand-held sequences (shake, roll, zoom, perspective, exposure steps, dropped frames, JPEG)", "",
+                  f"- bona fide (relief of a real photo turning): {summ['bona_fide_sessions']} sessions, FRR {_fmt(summ['frr'])}; per action: "
+                  + ", ".join(f"{a} FRR {_fmt(v['frr'])} (n={v['sessions']})" for a, v in summ["per_action"].items()),
+                  f"- attacks: {summ['attack_sessions']} sessions, FAR {_fmt(summ['far'])}; per kind: {json.dumps({k: round(v, 3) for k, v in summ['far_per_kind'].items()})}",
+                  "", "| check (reason) | bona fide refused by it | attacks caught by it |", "|---|---|---|"]
+        lines += [f"| {c} | {_fmt(v['bona_fide_refused'])} | {_fmt(v['attacks_caught'])} |" for c, v in summ["per_check"].items()]
+        lines.append("")
     if DATA.is_dir():
         report["timing"] = timing(args.repeats)
         t = report["timing"]

@@ -136,6 +136,8 @@ def _best_frame(ev: TrackEvidence, base_yaw: float, base_pitch: float, base_ear:
     sharp = np.log1p(np.nan_to_num(ev.sharpness, nan=0.0))
     cost = pose + eyes - 2.0 * sharp
     cost = np.where(ok & np.isfinite(cost), cost, np.inf)
+    if not np.isfinite(cost).any():  # pose or sharpness unmeasurable: any frame with a face
+        return int(np.flatnonzero(ok)[0])
     return int(np.argmin(cost))
 
 

@@ -131,3 +131,14 @@ def test_a_lost_face_is_rejected():
     t, lms = live_track()
     lms = [None if i % 3 == 0 else lm for i, lm in enumerate(lms)]
     assert "face_lost" in judge_track(ACTIONS, evidence_from(t, lms)).reasons
+
+
+def test_best_frame_has_a_face_even_when_no_pose_was_measured():
+    from kyc.liveness._active import _best_frame
+
+    t, lms = live_track()
+    lms = [None, None] + list(lms[2:])
+    ev = evidence_from(t, lms, sharpness=np.full(len(t), np.nan))
+    ev.measurements.yaw[:] = np.nan
+    best = _best_frame(ev, 0.0, 0.0, 0.3)
+    assert best is not None and lms[best] is not None
