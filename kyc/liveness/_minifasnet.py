@@ -19,10 +19,8 @@ import numpy as np
 from kyc.config import Settings
 from kyc.model_registry import load_manifest, onnx_session
 
-__all__ = ["MINIFASNET_MODELS", "MiniFasScore", "minifasnet_crop", "minifasnet_score"]
+__all__ = ["MiniFasScore", "minifasnet_crop", "minifasnet_score", "minifasnet_models"]
 
-# The ONNX models and their crop scales come from the manifest (``io.crop_scale``).
-MINIFASNET_MODELS = ("minifasnet-v2", "minifasnet-v1se")
 INPUT_SIZE = 80
 REAL_INDEX = 1
 
@@ -60,15 +58,20 @@ def minifasnet_crop(image: np.ndarray, box: tuple[int, int, int, int], scale: fl
     return cv2.resize(crop, (size, size))
 
 
-def _scales(settings: Settings | None) -> dict[str, float]:
-    manifest = load_manifest(settings)
-    return {m: float(manifest[m].io["crop_scale"]) for m in MINIFASNET_MODELS}
+def minifasnet_models(settings: Settings | None = None) -> dict[str, float]:
+    """The MiniFASNet ONNX models and their crop scales, from the manifest: every
+    presentation-attack model whose I/O spec names a ``crop_scale``."""
+    return {
+        spec.id: float(spec.io["crop_scale"])
+        for spec in load_manifest(settings).values()
+        if spec.task == "presentation-attack-detection" and "crop_scale" in spec.io
+    }
 
 
 def minifasnet_score(image: np.ndarray, box: tuple[int, int, int, int], settings: Settings | None = None) -> MiniFasScore:
     """Mean "real" probability of the MiniFASNet models for the face ``box`` in a BGR image."""
     per: dict[str, float] = {}
-    for model_id, scale in _scales(settings).items():
+    for model_id, scale in minifasnet_models(settings).items():
         crop = minifasnet_crop(image, box, scale)
         x = np.ascontiguousarray(crop.transpose(2, 0, 1)[None], dtype=np.float32)
         sess = onnx_session(model_id, settings)
