@@ -98,7 +98,7 @@ def collect_cues(data: Path, datasets: list[str] | None = None, limit: int | Non
     """Cue logits and framing reasons of every image in the available data sets.
 
     NUAA's texture logits are out-of-fold (:data:`NUAA_FOLDS`)."""
-    from kyc.biometrics.fast_detection import find_one_face
+    from kyc.biometrics.fast_detection import find_selfie_face
     from kyc.images import decode_image
     from kyc.liveness._framing import framing_metrics, framing_reasons
     from kyc.liveness._passive import face_crop, passive_cues
@@ -116,7 +116,7 @@ def collect_cues(data: Path, datasets: list[str] | None = None, limit: int | Non
             rows.append(row)
             try:
                 img = decode_image((data / rel).read_bytes(), min_side=16)
-                box = find_one_face(img)
+                box = find_selfie_face(img)
             except KycError as exc:
                 row.error = exc.code
                 continue

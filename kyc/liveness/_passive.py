@@ -18,7 +18,7 @@ import numpy as np
 
 from kyc.config import Settings, get_settings
 from kyc.errors import error
-from kyc.biometrics.fast_detection import FaceBox, find_one_face
+from kyc.biometrics.fast_detection import FaceBox, find_selfie_face
 from kyc.liveness._framing import framing_metrics, framing_reasons
 from kyc.liveness._fusion import FUSION_MODEL, load_fusion_model, logit
 from kyc.liveness._minifasnet import minifasnet_score
@@ -152,7 +152,7 @@ def check_passive(
     """
     if image is None or image.ndim != 3 or image.shape[2] != 3:
         raise error("image_corrupt", "Expected a colour image.")
-    box = box or find_one_face(image)
+    box = box or find_selfie_face(image)
     fusion = load_fusion_model(settings)
     metrics = framing_metrics(image, box)
     reasons = tuple(framing_reasons(metrics))
