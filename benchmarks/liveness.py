@@ -54,7 +54,7 @@ def genuine_photos_and_tight_crops(rows) -> dict:
     photo's tight face crop: a retake, never a spoof for the crop alone (committed fusion)."""
     import cv2
 
-    from kyc.biometrics.fast_detection import find_one_face
+    from kyc.biometrics.fast_detection import find_selfie_face
     from kyc.errors import KycError
     from kyc.liveness import check_passive
 
@@ -64,7 +64,7 @@ def genuine_photos_and_tight_crops(rows) -> dict:
         if r.error:
             continue
         img = cv2.imread(str(DATA / r.file))
-        b = find_one_face(img)
+        b = find_selfie_face(img)
         crop = img[b.y0 + b.height // 8 : b.y1, b.x0 : b.x1]
         try:
             res = check_passive(crop)

@@ -94,3 +94,13 @@ def test_fusion_outcomes_have_a_weak_band():
     assert crossed.outcome(0.5) == "live" and crossed.outcome(0.3) == "spoof"
     # clipped logits: one extreme cue cannot outvote the others without bound
     assert m.probability([{"texture": 1e6, "minifasnet-v2": -8, "minifasnet-v1se": -8}])[0] < 0.5
+
+
+@pytest.mark.models
+def test_a_selfie_face_the_fast_detector_misses_is_found_by_the_accurate_one(shared_data):
+    from kyc.biometrics.fast_detection import find_selfie_face
+
+    img = cv2.imread(str(shared_data / "faces" / "deepface_tests" / "img27.jpg"))
+    assert find_faces(img) == []  # dlib HOG misses this turned face
+    box = find_selfie_face(img)
+    assert box.width > 50 and box.height > 50 and box.x1 <= img.shape[1] and box.y1 <= img.shape[0]
