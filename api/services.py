@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
+from api.workpool import WorkPool
 from kyc.access import RateLimiter, create_client
 from kyc.config import Settings
 from kyc.privacy.residency import enforce_residency
@@ -32,7 +33,10 @@ class Services:
     db: Database
     vault: Vault
     verifications: VerificationService
-    limiter: RateLimiter
+    limiter: RateLimiter  # per API key
+    auth_failure_limiter: RateLimiter  # wrong or missing keys, per client address
+    anonymous_limiter: RateLimiter  # public routes, per client address
+    engines: WorkPool  # decoding and engine work of the engine routes, off the event loop
 
 
 def _bootstrap_keys(settings: Settings, db: Database) -> None:
@@ -89,7 +93,15 @@ async def service_lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[No
     await asyncio.to_thread(_bootstrap_keys, settings, db)
     engines = getattr(app.state, "engines", None) or default_engines(settings, app.state)
     service = VerificationService(settings, db, vault, engines, load_rules(settings.decision_rules_file))
-    app.state.services = Services(db, vault, service, RateLimiter(settings.rate_limit_per_minute))
+    app.state.services = Services(
+        db,
+        vault,
+        service,
+        RateLimiter(settings.rate_limit_per_minute),
+        RateLimiter(settings.auth_failures_per_minute),
+        RateLimiter(settings.anonymous_per_minute),
+        WorkPool(settings.engine_workers, settings.engine_queue),
+    )
     purger = asyncio.create_task(_purge_periodically(db, settings.purge_interval_s, settings.result_retention_days))
     try:
         yield
@@ -98,4 +110,5 @@ async def service_lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[No
         with contextlib.suppress(asyncio.CancelledError):
             await purger
         await asyncio.to_thread(service.shutdown)
+        await asyncio.to_thread(app.state.services.engines.shutdown)
         db.dispose()
