@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     data_dir: Path = PROJECT_ROOT / "var"
     manifest_dir: Path = PROJECT_ROOT / "models"
     models_dir: Path | None = None  # default: <data_dir>/models
+    # A folder mirroring models published at a public address (``registry = "url"`` in the
+    # manifest): `kyc models fetch` copies them from here instead of downloading.
+    models_mirror: Path | None = None
     database_url: str | None = None  # default: sqlite:///<data_dir>/kyc.db
     key_file: Path | None = None  # default: <data_dir>/kek.key
 

@@ -119,6 +119,7 @@ CODES: dict[str, ErrorInfo] = dict(
         # --- operator ---
         _e("model_missing", 503, "A model file is missing; run `kyc models fetch`."),
         _e("model_altered", 503, "A model file does not match its manifest checksum; run `kyc models fetch --force`."),
+        _e("model_mirror_missing", 503, "A model file is missing from the models mirror (KYC_MODELS_MIRROR); copy it there from its public address."),
         _e("not_found", 404, "Not found."),
         _e("internal_error", 500, "An internal error occurred."),
     ]

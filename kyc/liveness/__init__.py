@@ -4,9 +4,13 @@ Two defences:
 
 * active (primary): a single-use :class:`LivenessSession` asks for a random sequence of
   actions; :func:`evaluate_session` checks from the uploaded frames that they happened
-  in order, by one face, in continuous footage, with a head that moves in 3-D;
-* passive (a second signal on any selfie): :func:`check_passive`, a small classifier
-  over colour-texture, frequency, glare and blur cues.
+  in order, by one face, in continuous footage recorded after the challenge, with a
+  head that moves in 3-D, and that the passive models find the best frame live;
+* passive (any selfie): :func:`check_passive`, a framing gate (``retake`` with a reason)
+  then a calibrated fusion of a colour-texture classifier and two MiniFASNet CNNs, with
+  the outcomes ``live``, ``weak`` and ``spoof``.
+
+Faces, landmarks and descriptors come from :mod:`kyc.biometrics` (the one face layer).
 
 Nothing is loaded at import time; models load, verified, on first use.
 """

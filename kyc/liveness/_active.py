@@ -6,26 +6,31 @@ decides from the track alone. Every check gives a score in 0..1 with 0.5 at its 
 ``score >= 0.5`` and the weakest check is the one to look at. Reasons are stable
 strings: ``action_missing:<a>``, ``action_order:<a>``, ``face_lost``,
 ``multiple_faces``, ``face_changed``, ``frames_frozen``, ``frames_cut``,
-``timestamps_implausible``, ``planar_motion``, ``no_head_motion``.
+``timestamps_implausible``, ``planar_motion``, ``no_head_motion``,
+``capture_before_challenge`` (the footage is longer than the time since the challenge
+was issued: it was recorded before anyone knew the actions), ``passive_spoof`` /
+``passive_weak`` (the passive models do not find the session's best frame live: a
+replay on a screen).
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import numpy as np
 
 from kyc.config import Settings
-from kyc.errors import error
+from kyc.errors import KycError, error
 from kyc.liveness._actions import ActionEvidence, Measurements, baseline_of, match_sequence
-from kyc.liveness._identity import SAME_FACE_DISTANCE, descriptor_distance, face_descriptor
-from kyc.liveness._pose import inter_ocular, planar_residual
+from kyc.biometrics.descriptor import SAME_FACE_DISTANCE, descriptor_distance, face_descriptor
+from kyc.liveness._pose import planar_residual
 from kyc.liveness._session import LivenessSession
 from kyc.liveness._tracking import FaceTrack, texture_residual, track_faces
 from kyc.liveness._video import MIN_FRAMES, Frame
 
-__all__ = ["ActiveResult", "TrackEvidence", "evaluate_session", "judge_track", "ACTIVE_MODEL", "LIMITS"]
+__all__ = ["ActiveResult", "TrackEvidence", "evaluate_session", "evaluate_challenges", "judge_track", "ACTIVE_MODEL", "LIMITS"]
 
 ACTIVE_MODEL = "active-v1 (dlib-landmarks68, dlib-resnet)"
 THRESHOLD = 0.5
@@ -37,7 +42,12 @@ LIMITS = {
     "cut_histogram_change": 0.5,  # 1 - histogram correlation between neighbours
     "cut_frame_change": 25.0,  # grey levels, together with the histogram change
     "cut_face_jump": 0.6,  # face centre moves more than this many face widths in one frame
-    "cut_scale_jump": 1.35,  # inter-ocular distance changes by more than this factor in one frame
+    "cut_scale_jump": 1.35,  # face width (landmark extent) changes by more than this factor in one frame
+    # A jump of the landmarks counts as a cut only if the picture changed with it: a face
+    # that really moves half its width between frames moves many pixels. Without this,
+    # the landmark fitter flipping between two solutions at a near-profile pose (seen on
+    # real phone video at 40-50 degrees of yaw) was taken for an edit.
+    "cut_confirm_frame_change": 8.0,
     "min_fps": 4.0,
     "max_fps": 120.0,
     "max_gap_s": 0.6,
@@ -54,6 +64,10 @@ LIMITS = {
     "identity_max_yaw_deg": 15.0,  # beyond this from the resting pose a frame counts as turned
     "identity_max_pitch_deg": 10.0,
     "same_face_distance_turned": 0.7,
+    # The capture may not last longer than the time since the challenge was issued
+    # (plus this much for clock granularity and upload): footage recorded before the
+    # random actions were known cannot show them in order by chance.
+    "challenge_clock_slack_s": 1.0,
 }
 
 
@@ -85,10 +99,12 @@ class ActiveResult:
     checks: dict[str, float] = field(default_factory=dict)
     measurements: dict[str, float] = field(default_factory=dict)
     model: str = ACTIVE_MODEL
+    passive: dict[str, object] | None = None  # the passive check of the best frame
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready, without the frame itself."""
         return {
+            "passive": self.passive,
             "live": self.live,
             "score": self.score,
             "threshold": self.threshold,
@@ -120,6 +136,8 @@ def _best_frame(ev: TrackEvidence, base_yaw: float, base_pitch: float, base_ear:
     sharp = np.log1p(np.nan_to_num(ev.sharpness, nan=0.0))
     cost = pose + eyes - 2.0 * sharp
     cost = np.where(ok & np.isfinite(cost), cost, np.inf)
+    if not np.isfinite(cost).any():  # pose or sharpness unmeasurable: any frame with a face
+        return int(np.flatnonzero(ok)[0])
     return int(np.argmin(cost))
 
 
@@ -174,10 +192,12 @@ def judge_track(actions: list[str], ev: TrackEvidence) -> ActiveResult:
     c, wdt = ev.face_centres, ev.face_widths
     with np.errstate(invalid="ignore", divide="ignore"):
         jump = np.hypot(*(c[1:] - c[:-1]).T) / np.fmax(wdt[1:], 1.0)
-        iod = np.array([inter_ocular(lm) if lm is not None else np.nan for lm in ev.landmarks])
-        scale = np.fmax(iod[1:] / iod[:-1], iod[:-1] / iod[1:])
-    cuts |= np.nan_to_num(jump, nan=0.0) > L["cut_face_jump"]
-    cuts |= np.nan_to_num(scale, nan=1.0) > L["cut_scale_jump"]
+        # Face width from the landmarks' extent, not the inter-ocular distance: the latter
+        # shrinks with yaw and flickers with the fit near profile.
+        scale = np.fmax(wdt[1:] / wdt[:-1], wdt[:-1] / wdt[1:])
+    seen = ev.frame_change[1:] >= L["cut_confirm_frame_change"]
+    cuts |= (np.nan_to_num(jump, nan=0.0) > L["cut_face_jump"]) & seen
+    cuts |= (np.nan_to_num(scale, nan=1.0) > L["cut_scale_jump"]) & seen
     meas["cuts"] = float(cuts.sum())
     checks["no_cuts"] = 1.0 if not cuts.any() else 0.0
     if cuts.any():
@@ -299,12 +319,52 @@ def _evidence_from_track(track: FaceTrack, frames: list[Frame], settings: Settin
     return ev
 
 
+def _fail(result: ActiveResult, reason: str, check: str) -> None:
+    result.reasons.append(reason)
+    result.checks[check] = 0.0
+    result.live = False
+    result.score = 0.0
+
+
+def _check_challenge_clock(result: ActiveResult, frames: list[Frame], session: LivenessSession, now: datetime | None) -> None:
+    """The footage must fit in the time between the challenge and its upload."""
+    age = ((now or datetime.now(UTC)) - session.created_at).total_seconds()
+    duration = float(frames[-1].t - frames[0].t) if frames else 0.0
+    result.measurements["challenge_age_s"] = round(age, 3)
+    if duration > age + LIMITS["challenge_clock_slack_s"]:
+        _fail(result, "capture_before_challenge", "challenge_clock")
+    else:
+        result.checks["challenge_clock"] = 1.0
+
+
+def _passive_on_best_frame(result: ActiveResult, settings: Settings | None) -> None:
+    """The passive models on the frame that will be matched: a replay shown on a screen
+    is caught by them even when its motion passes (a recording of the victim doing every
+    action follows some challenges by chance). ``spoof`` and ``weak`` fail the session; a
+    frame the framing gate would send back (``retake``: blurred, too close) is left to
+    the active checks, since video frames are often softer than selfies."""
+    from kyc.liveness._passive import check_passive
+
+    try:
+        passive = check_passive(result.best_frame, settings=settings)
+    except KycError as exc:
+        result.passive = {"outcome": "error", "error": exc.code}
+        return
+    d = passive.to_dict()
+    d.pop("signals", None)
+    result.passive = d
+    if passive.outcome in ("spoof", "weak"):
+        _fail(result, f"passive_{passive.outcome}", "passive")
+
+
 def evaluate_session(
     session: LivenessSession | list[str],
     frames: list[Frame],
     *,
     mirrored: bool = False,
     settings: Settings | None = None,
+    now: datetime | None = None,
+    run_passive: bool = True,
 ) -> ActiveResult:
     """Decide a session from its frames (in capture order, ``t`` in seconds).
 
@@ -319,8 +379,36 @@ def evaluate_session(
     track = track_faces(frames, mirrored=mirrored, settings=settings)
     ev = _evidence_from_track(track, frames, settings)
     result = judge_track(actions, ev)
+    if isinstance(session, LivenessSession):
+        _check_challenge_clock(result, frames, session, now)
     if result.best_frame_index is not None:
         result.best_frame = frames[result.best_frame_index].image
+        if run_passive:
+            _passive_on_best_frame(result, settings)
     result.measurements["detections"] = float(track.detections)
     result.measurements["elapsed_s"] = round(time.perf_counter() - started, 3)
     return result
+
+
+def evaluate_challenges(challenges: list[list[str]], frames: list[Frame], *, settings: Settings | None = None) -> list[ActiveResult]:
+    """One capture judged against several challenges, tracking it once (benchmarks: what
+    would this footage pass?). The passive check of the best frame is shared too."""
+    if len(frames) < MIN_FRAMES:
+        raise error("frames_too_few", frames=len(frames), min_frames=MIN_FRAMES)
+    track = track_faces(frames, settings=settings)
+    ev = _evidence_from_track(track, frames, settings)
+    results = [judge_track(list(ch), ev) for ch in challenges]
+    passive: dict | None = None
+    for r in results:
+        if r.best_frame_index is None:
+            continue
+        r.best_frame = frames[r.best_frame_index].image
+        if passive is None:
+            _passive_on_best_frame(r, settings)
+            passive = {"result": r.passive}
+        else:
+            r.passive = passive["result"]
+            outcome = (r.passive or {}).get("outcome")
+            if outcome in ("spoof", "weak"):
+                _fail(r, f"passive_{outcome}", "passive")
+    return results

@@ -1,9 +1,11 @@
 """Passive presentation-attack detection on one selfie.
 
-A small logistic-regression classifier over the cues in :mod:`kyc.liveness._texture`,
-trained on NUAA (see ``models/cards/liveness-passive.md``); its coefficients, feature
-scaling and calibrated threshold are one JSON file committed in ``models/weights/`` and
-verified by SHA-256 through the model manifest (id :data:`PASSIVE_MODEL`).
+Steps: one face (the face layer's fast detector) → the framing gate
+(:mod:`kyc.liveness._framing`: an unusable selfie gets ``retake`` and a reason) → the
+cues → their calibrated fusion (:mod:`kyc.liveness._fusion`) → ``live``, ``weak`` or
+``spoof``. The cues are the texture classifier below (a logistic regression over
+:mod:`kyc.liveness._texture` features, trained on NUAA, manifest id
+:data:`PASSIVE_MODEL`) and the two MiniFASNet CNNs (:mod:`kyc.liveness._minifasnet`).
 """
 
 from __future__ import annotations
@@ -16,11 +18,22 @@ import numpy as np
 
 from kyc.config import Settings, get_settings
 from kyc.errors import error
-from kyc.liveness._faces import FaceBox, find_one_face
+from kyc.biometrics.fast_detection import FaceBox, find_selfie_face
+from kyc.liveness._framing import framing_metrics, framing_reasons
+from kyc.liveness._fusion import FUSION_MODEL, load_fusion_model, logit
+from kyc.liveness._minifasnet import minifasnet_score
 from kyc.liveness._texture import border_lines, passive_features, scalar_signals
 from kyc.model_registry import verify_model
 
-__all__ = ["PassiveResult", "PassiveModel", "check_passive", "face_crop", "load_passive_model", "PASSIVE_MODEL"]
+__all__ = [
+    "PassiveResult",
+    "PassiveModel",
+    "check_passive",
+    "passive_cues",
+    "face_crop",
+    "load_passive_model",
+    "PASSIVE_MODEL",
+]
 
 PASSIVE_MODEL = "liveness-passive-lr"
 CROP_MARGIN = 0.15  # the face box grows by this share of its size on each side
@@ -28,17 +41,36 @@ CROP_MARGIN = 0.15  # the face box grows by this share of its size on each side
 
 @dataclass(frozen=True)
 class PassiveResult:
-    """``score`` is the classifier's probability of a live face (0..1, higher = more
-    likely live); ``live`` is ``score >= threshold``."""
+    """``score`` is the fused probability of a live face (0..1, higher = more likely live).
+
+    ``outcome``: ``live`` (score >= ``threshold``, the calibrated operating point),
+    ``weak`` (between ``spoof_threshold`` and ``threshold``: review, never approval),
+    ``spoof`` (below ``spoof_threshold``) or ``retake`` (the framing gate refused the
+    picture; ``reasons`` say why). ``live`` is ``outcome == "live"``.
+    """
 
     live: bool
     score: float
     threshold: float
     signals: dict[str, float] = field(default_factory=dict)
-    model: str = PASSIVE_MODEL
+    model: str = FUSION_MODEL
+    outcome: str = "live"
+    reasons: tuple[str, ...] = ()
+    spoof_threshold: float = 0.0
+    cues: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, object]:
-        return {"live": self.live, "score": self.score, "threshold": self.threshold, "signals": self.signals, "model": self.model}
+        return {
+            "live": self.live,
+            "outcome": self.outcome,
+            "reasons": list(self.reasons),
+            "score": self.score,
+            "threshold": self.threshold,
+            "spoof_threshold": self.spoof_threshold,
+            "cues": self.cues,
+            "signals": self.signals,
+            "model": self.model,
+        }
 
 
 @dataclass(frozen=True)
@@ -95,29 +127,52 @@ def face_crop(image: np.ndarray, box: FaceBox, margin: float = CROP_MARGIN) -> n
     return image[y0:y1, x0:x1]
 
 
+def passive_cues(
+    image: np.ndarray, box: FaceBox, *, texture: PassiveModel | None = None, settings: Settings | None = None
+) -> dict[str, float]:
+    """The fusion's cue logits for the face ``box`` in a BGR image."""
+    texture = texture or load_passive_model(settings)
+    cues = {"texture": float(texture.logit(passive_features(face_crop(image, box)))[0])}
+    for model_id, p in minifasnet_score(image, box.xyxy, settings).per_model.items():
+        cues[model_id] = logit(p)
+    return cues
+
+
 def check_passive(
     image: np.ndarray,
     *,
     box: FaceBox | None = None,
-    model: PassiveModel | None = None,
     settings: Settings | None = None,
 ) -> PassiveResult:
     """Is this BGR selfie of a live face rather than a photo or screen? One image, no motion.
 
     Raises ``face_not_found`` / ``face_multiple``. ``box`` skips detection when the
-    caller has already found the face.
+    caller has already found the face. An unusable picture is not an error: its outcome
+    is ``retake`` with the framing reasons.
     """
     if image is None or image.ndim != 3 or image.shape[2] != 3:
         raise error("image_corrupt", "Expected a colour image.")
-    model = model or load_passive_model(settings)
-    box = box or find_one_face(image)
+    box = box or find_selfie_face(image)
+    fusion = load_fusion_model(settings)
+    metrics = framing_metrics(image, box)
+    reasons = tuple(framing_reasons(metrics))
+    signals = {k: round(v, 6) for k, v in metrics.items()}
+    if reasons and metrics["face_px"] < 24:  # too small to score at all
+        return PassiveResult(False, 0.0, fusion.threshold, signals, fusion.name, "retake", reasons, fusion.spoof_threshold)
+    cues = passive_cues(image, box, settings=settings)
+    score = float(fusion.probability([cues])[0])
     crop = face_crop(image, box)
-    if min(crop.shape[:2]) < 24:
-        raise error("face_too_small")
-    feats = passive_features(crop)
-    logit = float(model.logit(feats)[0])
-    score = float(1.0 / (1.0 + np.exp(-np.clip(logit, -50, 50))))
-    signals = {k: round(v, 6) for k, v in scalar_signals(crop).items()}
-    signals["border_lines"] = round(border_lines(image, (box.x0, box.y0, box.x1, box.y1)), 6)
-    signals["classifier_logit"] = round(logit, 6)
-    return PassiveResult(live=score >= model.threshold, score=score, threshold=model.threshold, signals=signals, model=model.name)
+    signals.update({k: round(v, 6) for k, v in scalar_signals(crop).items()})
+    signals["border_lines"] = round(border_lines(image, box.xyxy), 6)
+    outcome = "retake" if reasons else fusion.outcome(score)
+    return PassiveResult(
+        live=outcome == "live",
+        score=score,
+        threshold=fusion.threshold,
+        signals=signals,
+        model=fusion.name,
+        outcome=outcome,
+        reasons=reasons,
+        spoof_threshold=fusion.spoof_threshold,
+        cues={k: round(v, 6) for k, v in cues.items()},
+    )

@@ -15,7 +15,8 @@ import numpy as np
 
 from kyc.config import Settings
 from kyc.liveness._actions import Measurements
-from kyc.liveness._faces import SECOND_FACE_RATIO, FaceBox, face_landmarks, find_faces, to_gray
+from kyc.biometrics.fast_detection import SECOND_FACE_RATIO, FaceBox, find_faces, to_gray
+from kyc.biometrics.landmarks import face_landmarks
 from kyc.liveness._pose import eye_aspect_ratio, head_pose, inter_ocular, mouth_aspect_ratio
 from kyc.liveness._video import Frame
 
@@ -23,6 +24,7 @@ __all__ = ["FaceTrack", "track_faces", "measurements_from_landmarks", "texture_r
 
 DETECT_EVERY = 5  # frames between two full detections
 STATS_SIZE = (160, 120)  # px, grey copy for frame-difference statistics
+NORMALISED_STD = 48.0  # grey levels: the contrast every frame is set to before frames are compared
 TEXTURE_POINTS = 150  # corner points followed by optical flow inside the face
 _LK = dict(winSize=(21, 21), maxLevel=3, criteria=(cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 20, 0.03))
 PATCH = 128  # px, side of the window used to follow the face between detections
@@ -36,8 +38,8 @@ class FaceTrack:
     landmarks: list[np.ndarray | None]
     boxes: list[FaceBox | None]
     faces_on_detection: list[int]  # comparable faces on each detection frame
-    frame_change: np.ndarray  # mean |grey difference| to the previous frame, grey levels (0 for frame 0)
-    histogram_change: np.ndarray  # 1 - correlation of grey histograms with the previous frame
+    frame_change: np.ndarray  # mean |grey difference| to the previous frame, exposure-normalised grey levels (0 for frame 0)
+    histogram_change: np.ndarray  # 1 - correlation of exposure-normalised grey histograms with the previous frame
     sharpness: np.ndarray  # variance of the Laplacian inside the face, grey levels^2 (NaN: no face)
     image_size: tuple[int, int]  # (width, height) of the frames
     measurements: Measurements
@@ -128,6 +130,17 @@ def _nearest(faces: list[FaceBox], prev: FaceBox | None) -> FaceBox:
     return min(faces, key=lambda f: np.hypot((f.x0 + f.x1) / 2 - cx, (f.y0 + f.y1) / 2 - cy))
 
 
+def _exposure_normalised(small: np.ndarray) -> np.ndarray:
+    """The frame with its mean and contrast set to fixed values: a phone's auto-exposure
+    changes gain and offset from one frame to the next, which is not a change of scene.
+    Frames that are identical stay identical (the frozen-frame check still sees them)."""
+    f = small.astype(np.float32)
+    std = float(f.std())
+    if std < 1.0:
+        return small
+    return np.clip((f - f.mean()) * (NORMALISED_STD / std) + 128.0, 0, 255).astype(np.uint8)
+
+
 def track_faces(
     frames: list[Frame], *, detect_every: int = DETECT_EVERY, mirrored: bool = False, settings: Settings | None = None
 ) -> FaceTrack:
@@ -154,7 +167,7 @@ def track_faces(
         if tex_ref is not None and prev_gray is not None and tex_pts[i - 1] is not None and gray.shape == prev_gray.shape:
             tex_pts[i] = _follow(prev_gray, gray, tex_pts[i - 1])
         prev_gray = gray
-        small = cv2.resize(gray, STATS_SIZE, interpolation=cv2.INTER_AREA)
+        small = _exposure_normalised(cv2.resize(gray, STATS_SIZE, interpolation=cv2.INTER_AREA))
         hist = cv2.calcHist([small], [0], None, [32], [0, 256])
         if prev_small is not None:
             frame_change[i] = float(np.abs(small.astype(np.int16) - prev_small).mean())

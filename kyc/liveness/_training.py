@@ -15,7 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from kyc.liveness._faces import find_faces
+from kyc.biometrics.fast_detection import find_faces
 from kyc.liveness._metrics import threshold_at_apcer
 from kyc.liveness._passive import PASSIVE_MODEL, PassiveModel, face_crop
 from kyc.liveness._texture import passive_features

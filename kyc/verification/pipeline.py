@@ -134,6 +134,7 @@ def run_pipeline(inp: VerificationInput, engines: Engines, rules: DecisionRules)
             "threshold": None if threshold is None else float(threshold),
             "reasons": [str(r) for r in (getattr(active, "reasons", None) or [])],
             "model": _model_name(active),
+            "passive": getattr(active, "passive", None),
         }
         selfie = getattr(active, "best_frame", None)
         if selfie is None:
@@ -146,6 +147,8 @@ def run_pipeline(inp: VerificationInput, engines: Engines, rules: DecisionRules)
         ev.liveness = {
             "kind": "passive",
             "live": bool(passive.live),
+            "outcome": str(getattr(passive, "outcome", "live" if passive.live else "spoof")),
+            "reasons": [str(r) for r in (getattr(passive, "reasons", None) or [])],
             "score": float(passive.score),
             "threshold": float(passive.threshold),
             "model": _model_name(passive),

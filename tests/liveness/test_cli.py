@@ -17,7 +17,7 @@ def test_check_json(shared_data):
     r = runner.invoke(app, ["liveness", "check", str(img), "--json"])
     assert r.exit_code == 0, r.output
     out = json.loads(r.stdout)
-    assert set(out) == {"live", "score", "threshold", "signals"}
+    assert {"live", "outcome", "reasons", "score", "threshold", "spoof_threshold", "cues", "signals", "model"} == set(out)
     assert isinstance(out["live"], bool) and 0 <= out["score"] <= 1
 
 

@@ -107,7 +107,8 @@ def test_result_carries_evidence_and_the_best_frame(face_photos):
 
 
 def relief_session(face_photos, name="img10.jpg"):
-    from kyc.liveness._faces import face_landmarks, find_one_face, to_gray
+    from kyc.biometrics.fast_detection import find_one_face, to_gray
+    from kyc.biometrics.landmarks import face_landmarks
     from tests.liveness.synth import relief_frames
 
     img = face_photos[name]

@@ -75,8 +75,27 @@ def test_a_cut_is_rejected():
 def test_a_face_jump_is_a_cut():
     t, lms = live_track()
     lms = [lm + (200.0, 0.0) if i >= 30 else lm for i, lm in enumerate(lms)]
-    result = judge_track(ACTIONS, evidence_from(t, lms))
+    change = np.full(len(t), 3.0)
+    change[30] = 20.0  # the picture changed with the face: an edit
+    result = judge_track(ACTIONS, evidence_from(t, lms, frame_change=change))
     assert "frames_cut" in result.reasons
+
+
+def test_landmarks_flickering_on_a_steady_picture_are_not_a_cut():
+    """Near profile the 68-point fit flips between solutions from one frame to the next
+    (seen on real phone video); the picture barely changes, so it is not an edit."""
+    t, lms = live_track()
+    flicker = []
+    for i, lm in enumerate(lms):
+        if 20 <= i < 30 and i % 2:
+            c = lm.mean(0)
+            lm = (lm - c) * (1.6, 1.0) + c + (0.7 * np.ptp(lm[:, 0]), 0.0)
+        flicker.append(lm)
+    steady = judge_track(ACTIONS, evidence_from(t, flicker))
+    assert "frames_cut" not in steady.reasons
+    change = np.full(len(t), 3.0)
+    change[21] = 30.0
+    assert "frames_cut" in judge_track(ACTIONS, evidence_from(t, flicker, frame_change=change)).reasons
 
 
 @pytest.mark.parametrize(
@@ -112,3 +131,14 @@ def test_a_lost_face_is_rejected():
     t, lms = live_track()
     lms = [None if i % 3 == 0 else lm for i, lm in enumerate(lms)]
     assert "face_lost" in judge_track(ACTIONS, evidence_from(t, lms)).reasons
+
+
+def test_best_frame_has_a_face_even_when_no_pose_was_measured():
+    from kyc.liveness._active import _best_frame
+
+    t, lms = live_track()
+    lms = [None, None] + list(lms[2:])
+    ev = evidence_from(t, lms, sharpness=np.full(len(t), np.nan))
+    ev.measurements.yaw[:] = np.nan
+    best = _best_frame(ev, 0.0, 0.0, 0.3)
+    assert best is not None and lms[best] is not None

@@ -55,9 +55,11 @@ def test_check_passive_result_shape(shared_data):
 
     img = decode_image((shared_data / "liveness" / "silent_face_samples" / "image_T1.jpg").read_bytes())
     r = check_passive(img)
-    assert 0.0 <= r.score <= 1.0 and r.live == (r.score >= r.threshold)
-    assert {"blur_laplacian_log_var", "moire_peak_ratio", "specular_fraction", "border_lines"} <= set(r.signals)
-    assert r.model == "liveness-passive-lr"
+    assert 0.0 <= r.score <= 1.0 and r.live == (r.outcome == "live")
+    assert r.outcome in {"live", "weak", "spoof", "retake"}
+    assert {"blur_laplacian_log_var", "moire_peak_ratio", "specular_fraction", "border_lines", "context"} <= set(r.signals)
+    assert set(r.cues) == {"texture", "minifasnet-v2", "minifasnet-v1se"}
+    assert r.model == "liveness-passive-fusion" and r.to_dict()["outcome"] == r.outcome
 
 
 @pytest.mark.models

@@ -55,12 +55,18 @@ def db_url(request, tmp_path: Path):
 
 @pytest.fixture
 def svc_settings(tmp_path: Path, db_url: str) -> Settings:
+    # The fake engines' selfies stand for a passive "live" at the operating point; these
+    # tests are about the service, so they let passive evidence approve (the default,
+    # active only, is tested in test_liveness_rules.py).
+    rules = tmp_path / "rules.toml"
+    rules.write_text('liveness_evidence = "either"\n')
     return Settings(
         environment="test",
         data_dir=tmp_path / "data",
         database_url=db_url,
         verification_deadline_s=10,
         purge_interval_s=3600,
+        decision_rules_file=rules,
     )
 
 

@@ -30,7 +30,7 @@ def _good() -> Evidence:
         fields={"name": "张三明", "id_number": "11010519491231183X"},
         confidence={"name": 0.99, "id_number": 0.99},
         face={"similarity": 0.95, "threshold": 0.9, "match": True, "model": "m", "operating_point": "fmr_1e-3"},
-        liveness={"kind": "passive", "live": True, "score": 0.9, "threshold": 0.5, "model": "l"},
+        liveness={"kind": "active", "live": True, "score": 0.9, "threshold": 0.5, "model": "l"},
     )
 
 

@@ -1,6 +1,7 @@
-"""Is it the same face throughout? One small function, so it can move to kyc.biometrics.
+"""Is it the same face? dlib's descriptor on 68 landmarks, for comparisons within a session.
 
-Uses dlib's 128-D ResNet descriptor (manifest id ``dlib-resnet``) computed from the
+Liveness compares the face of one frame with another of the same capture (not a selfie
+with an ID portrait: that is :func:`kyc.biometrics.compare_templates`). It uses dlib's 128-D ResNet descriptor (manifest id ``dlib-resnet``) computed from the
 68 landmarks the tracker already has; Euclidean distance under 0.6 is dlib's
 "same person" rule (99.38% on LFW by dlib's figures).
 """

@@ -1,12 +1,14 @@
-"""Minimal face finding and 68-point landmarks with dlib, for liveness only.
+"""Fast face boxes with dlib's HOG detector: the detector of per-frame work.
 
-Liveness needs a face box and 68 landmarks (iBUG 300-W order: jaw 0-16, brows 17-26,
-nose 27-35, eyes 36-47, mouth 48-67), fast. dlib's frontal HOG detector runs on a
-downscaled copy; the shape predictor runs on the full-resolution grey image.
-Coordinates are always (x, y) in pixels of the image passed in.
+Liveness tracks a face through dozens of video frames and the passive check must stay
+within tens of milliseconds, so this is the cheap detector of the face layer
+(:func:`kyc.biometrics.detect_faces`, MTCNN first, is the accurate one used for
+templates). dlib's frontal HOG detector runs on a downscaled copy. Coordinates are
+always (x, y) in pixels of the image passed in.
 
-This lives here rather than in ``kyc.biometrics`` only because both were built in
-parallel; :func:`find_faces` and :func:`face_landmarks` are the seam to swap.
+Each box records how far the detector placed it outside the image (``overflow``):
+a face whose forehead or chin is cut off by the frame still gets a box, clipped, and
+the framing gate can say "cut off" instead of guessing.
 """
 
 from __future__ import annotations
@@ -17,13 +19,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from kyc.config import Settings
-from kyc.dlib_models import shape_predictor
-from kyc.errors import error
+from kyc.errors import KycError, error
 
-__all__ = ["FaceBox", "find_faces", "find_one_face", "face_landmarks", "to_gray", "LANDMARKS_MODEL"]
+__all__ = ["FaceBox", "find_faces", "find_one_face", "find_selfie_face", "to_gray", "SECOND_FACE_RATIO"]
 
-LANDMARKS_MODEL = "dlib-landmarks68"
 DETECT_MAX_SIDE = 320  # px: HOG detection on a copy no larger than this (faces >= ~40 px there)
 SECOND_FACE_RATIO = 0.5  # another face at least half as tall as the largest counts as "several"
 
@@ -37,6 +36,11 @@ class FaceBox:
     x1: int
     y1: int
     score: float = 0.0
+    overflow: float = 0.0  # largest share of the box's width/height that lay outside the image
+
+    @property
+    def xyxy(self) -> tuple[int, int, int, int]:
+        return (self.x0, self.y0, self.x1, self.y1)
 
     @property
     def width(self) -> int:
@@ -85,10 +89,15 @@ def find_faces(image: np.ndarray, *, max_side: int = DETECT_MAX_SIDE, pad_retry:
         padded = cv2.copyMakeBorder(small, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
         boxes = _detect(padded, upsample, scale, pad, pad)
     clipped = [
-        FaceBox(max(0, b.x0), max(0, b.y0), min(w, b.x1), min(h, b.y1), b.score) for b in boxes
+        FaceBox(max(0, b.x0), max(0, b.y0), min(w, b.x1), min(h, b.y1), b.score, _overflow(b, w, h)) for b in boxes
     ]
     clipped = [b for b in clipped if b.width > 4 and b.height > 4]
     return sorted(clipped, key=lambda b: b.width * b.height, reverse=True)
+
+
+def _overflow(b: FaceBox, w: int, h: int) -> float:
+    bw, bh = max(1, b.width), max(1, b.height)
+    return max(0.0, -b.x0 / bw, -b.y0 / bh, (b.x1 - w) / bw, (b.y1 - h) / bh)
 
 
 def _detect(small: np.ndarray, upsample: int, scale: float, ox: int, oy: int) -> list[FaceBox]:
@@ -120,10 +129,25 @@ def find_one_face(image: np.ndarray, **kwargs) -> FaceBox:
     return big
 
 
-def face_landmarks(gray: np.ndarray, box: FaceBox, settings: Settings | None = None) -> np.ndarray:
-    """68 landmarks ``(68, 2)`` float32, (x, y) pixels, for a face box in a grey image."""
-    import dlib
+def find_selfie_face(image: np.ndarray, **kwargs) -> FaceBox:
+    """The one face of a still selfie: the fast HOG detector first, and when it finds none
+    (a turned or partly lit face), the accurate detector of the face layer
+    (:func:`kyc.biometrics.detect_faces`, MTCNN). ``face_not_found`` / ``face_multiple``."""
+    try:
+        return find_one_face(image, **kwargs)
+    except KycError as exc:
+        if exc.code != "face_not_found":
+            raise
+    from kyc.biometrics.detection import detect_faces
 
-    pred = shape_predictor(LANDMARKS_MODEL, settings)
-    shape = pred(gray, dlib.rectangle(int(box.x0), int(box.y0), int(box.x1) - 1, int(box.y1) - 1))
-    return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)
+    found = detect_faces(image)
+    if not found:
+        raise error("face_not_found")
+    found = sorted(found, key=lambda f: f.box[2] * f.box[3], reverse=True)
+    others = [f for f in found[1:] if f.box[3] >= SECOND_FACE_RATIO * found[0].box[3]]
+    if others:
+        raise error("face_multiple", faces=1 + len(others))
+    h, w = image.shape[:2]
+    x, y, bw, bh = found[0].box
+    raw = FaceBox(int(x), int(y), int(x + bw), int(y + bh), float(found[0].score))
+    return FaceBox(max(0, raw.x0), max(0, raw.y0), min(w, raw.x1), min(h, raw.y1), raw.score, _overflow(raw, w, h))
