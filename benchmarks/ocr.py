@@ -67,7 +67,7 @@ def bench_synthetic(engine: str, difficulty: str, n: int, seed0: int = 1000) -> 
             match = [d for d in found if d.type == gt["type"]]
             doc_ok = True
             for key, want in gt["fields"].items():
-                got = match[0].fields.get(key) if match else None
+                got = match[0].fields.as_text().get(key) if match else None
                 field_n[key] = field_n.get(key, 0) + 1
                 if got == want:
                     field_ok[key] = field_ok.get(key, 0) + 1

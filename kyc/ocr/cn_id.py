@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from kyc.ocr.checks import Check, failed, passed
 from kyc.ocr.gb11643 import normalise_id_number, validate_id_number
 
-__all__ = ["ETHNIC_GROUPS", "TextLine", "group_rows", "classify_side", "parse_front", "parse_back", "validate_front", "validate_back", "WATERMARK"]
+__all__ = ["ETHNIC_GROUPS", "TextLine", "group_rows", "classify_side", "front_score", "back_score", "parse_front", "parse_back", "validate_front", "validate_back", "WATERMARK"]
 
 
 @dataclass(frozen=True)
@@ -64,14 +64,24 @@ def _squash(text: str) -> str:
     return re.sub(r"[\s:：]", "", text)
 
 
+def front_score(lines: list[TextLine]) -> float:
+    """How strongly the lines say ID card front: labels found, +2 for an 18-character number."""
+    text = "".join(_squash(line.text) for line in lines)
+    return float(sum(k in text for k in _FRONT_KEYS) + (2 if normalise_id_number(text) else 0))
+
+
+def back_score(lines: list[TextLine]) -> float:
+    """How strongly the lines say ID card back: labels found, +2 for a validity period."""
+    text = "".join(_squash(line.text) for line in lines)
+    return float(sum(k in text for k in _BACK_KEYS) + (2 if _VALIDITY.search(text.translate(_DIGITS)) else 0))
+
+
 def classify_side(lines: list[TextLine]) -> tuple[str | None, float]:
     """``cn_id_front``, ``cn_id_back`` or None, with a score (labels and patterns found)."""
-    text = "".join(_squash(line.text) for line in lines)
-    front = sum(k in text for k in _FRONT_KEYS) + (2 if normalise_id_number(text) else 0)
-    back = sum(k in text for k in _BACK_KEYS) + (2 if _VALIDITY.search(text.translate(_DIGITS)) else 0)
+    front, back = front_score(lines), back_score(lines)
     if max(front, back) < 2:
         return None, 0.0
-    return ("cn_id_front", float(front)) if front >= back else ("cn_id_back", float(back))
+    return ("cn_id_front", front) if front >= back else ("cn_id_back", back)
 
 
 def _band(lines: list[TextLine], y0: float, y1: float, x_max: float = 1.0) -> list[TextLine]:

@@ -20,6 +20,7 @@ listed in :attr:`DocumentReading.errors`.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import logging
 import math
@@ -30,9 +31,12 @@ import numpy as np
 from kyc.config import Settings, get_settings
 from kyc.errors import CODES, error
 from kyc.images import decode_image
-from kyc.ocr.cn_id import TextLine, classify_side, group_rows, parse_back, parse_front, validate_back, validate_front
+from kyc.ocr.cn_id import TextLine, group_rows
 from kyc.ocr.engines import OcrEngine, crop_box, get_engine
 from kyc.ocr.geometry import CARD_SIZE, CardQuad, find_card_quads, quad_from_boxes, warp_card
+from kyc.ocr.layouts import Layout, card_layouts
+from kyc.ocr.layouts.cn_id import FRONT as _CN_FRONT
+from kyc.ocr.layouts.mrz import from_reading
 from kyc.ocr.mrz import best_mrz, find_mrz_lines
 from kyc.ocr.reading import Document, DocumentReading
 
@@ -43,7 +47,8 @@ log = logging.getLogger("kyc.ocr")
 _CARD_DET_SIDE = 512  # detector input for a straightened card, px (longer side)
 _PAGE_DET_SIDE = 1280  # detector input for a whole photo, px
 _MAX_TILT_DEG = 12.0  # on a straightened card, lines tilted more are overlays (watermarks)
-_PORTRAIT = (0.63, 0.08, 0.95, 0.80)  # x0, y0, x1, y1 of the portrait on the front, card fractions
+# Text boxes starting inside the ID card's portrait are face features, not text.
+_PORTRAIT = _CN_FRONT.portrait or (1.0, 0.0, 1.0, 0.0)
 
 
 def read_document(data: bytes, *, today: _dt.date | None = None, settings: Settings | None = None) -> DocumentReading:
@@ -83,7 +88,7 @@ def read_image(image: np.ndarray, *, today: _dt.date | None = None, settings: Se
             if saw_text:
                 raise error("document_unreadable")
             raise error("document_not_found")
-    return DocumentReading(documents=documents, errors=errors, engine=engine.name)
+    return DocumentReading(documents=tuple(documents), errors=tuple(errors), engine=engine.name)
 
 
 def _err(code: str, **detail: object) -> dict:
@@ -145,25 +150,36 @@ def _mrz_document(rows: list[str], today: _dt.date, scores: list[float]) -> Docu
     if reading is None:
         return None
     conf = round(min(scores), 4) if scores else 0.0
-    return Document(type=reading.type, fields=reading.fields, checks=reading.checks,
-                    confidence={k: conf for k in reading.fields}, mrz_lines=reading.lines)
+    return Document(type=reading.type, fields=from_reading(reading.fields), checks=reading.checks,
+                    confidence={k: conf for k in reading.fields}, mrz_lines=tuple(reading.lines))
 
 
 def _card_document(lines: list[TextLine], card: np.ndarray, today: _dt.date) -> Document | None:
     mrz = _mrz_document(_rows(lines), today, [ln.score for ln in lines if len(ln.text) >= 20])
     if mrz is not None:
         return mrz
-    side, _score = classify_side(lines)
-    if side == "cn_id_front":
-        fields, conf = parse_front(lines)
+    layout = classify_card(lines)
+    if layout is None or layout.parse is None or layout.validate is None:
+        return None
+    fields, conf = layout.parse(lines)
+    portrait = None
+    if layout.portrait is not None:
         h, w = card.shape[:2]
-        x0, y0, x1, y1 = _PORTRAIT
+        x0, y0, x1, y1 = layout.portrait
         portrait = card[int(y0 * h) : int(y1 * h), int(x0 * w) : int(x1 * w)].copy()
-        return Document("cn_id_front", fields, validate_front(fields, today=today), conf, portrait=portrait)
-    if side == "cn_id_back":
-        fields, conf = parse_back(lines)
-        return Document("cn_id_back", fields, validate_back(fields, today=today), conf)
-    return None
+    return Document(layout.type, fields, layout.validate(fields, today=today), conf, portrait=portrait)
+
+
+def classify_card(lines: list[TextLine]) -> Layout | None:
+    """The registered card layout whose text the lines show most strongly (a score of 2 or
+    more: two labels, or a label and the layout's number pattern); the first registered wins
+    a tie."""
+    best, best_score = None, 1.99
+    for layout in card_layouts():
+        score = layout.classify(lines) if layout.classify is not None else 0.0
+        if score > best_score:
+            best, best_score = layout, score
+    return best
 
 
 def _read_card(image: np.ndarray, quad: CardQuad, engine: OcrEngine, today: _dt.date) -> Document | None:
@@ -192,7 +208,7 @@ def _read_card(image: np.ndarray, quad: CardQuad, engine: OcrEngine, today: _dt.
     if doc is not None and doc.mrz_lines is not None and not _mrz_valid(doc):
         doc = _card_mrz_second_opinion(doc, lines, upright, engine, today)
     if doc is not None:
-        doc.corners = [[round(float(x), 1), round(float(y), 1)] for x, y in quad.corners]
+        doc = dataclasses.replace(doc, corners=tuple((round(float(x), 1), round(float(y), 1)) for x, y in quad.corners))
     return doc
 
 
@@ -270,11 +286,7 @@ def _quad_from_card_text(quad: CardQuad, lines: list[TextLine], shape: tuple[int
 
 
 def _complete(doc: Document) -> bool:
-    if doc.type == "cn_id_front":
-        return doc.checks["fields_complete"].ok
-    if doc.type == "cn_id_back":
-        return doc.checks["validity"].code != "validity_unreadable" and bool(doc.fields.get("issuing_authority"))
-    return True
+    return doc.complete
 
 
 def _lines_fixed(card: np.ndarray, engine: OcrEngine) -> tuple[list[TextLine], np.ndarray]:
@@ -335,9 +347,8 @@ def _read_page(image: np.ndarray, engine: OcrEngine, today: _dt.date) -> tuple[l
     if mrz is not None:
         docs.append(mrz)
         return docs, True, False
-    side, _ = classify_side(lines)
     cut_off = False
-    if side is not None:
+    if classify_card(lines) is not None:
         for group in _text_groups([b for b, (t, _s) in zip(boxes, texts) if t.strip()], image.shape):
             quad = quad_from_boxes(group, image.shape)
             if quad is None:
