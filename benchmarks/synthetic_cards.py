@@ -48,7 +48,24 @@ _ETHNIC = ["汉"] * 12 + ["回", "满", "蒙古", "壮", "维吾尔", "藏", "�
 _ROADS = "人民解放建设中山和平胜利幸福光明新华文化友谊团结东风长江黄河青年朝阳复兴振兴兴华"
 _ROAD_KIND = ["路", "街", "大道", "巷"]
 _VILLAGE = ["村", "社区", "组"]
-_WATERMARKS = ["复印无效", "仅供实名认证使用", "再次复印无效", "仅限本次使用"]
+# Watermarks as people put them on ID photos they send (several texts, an app's name).
+_WATERMARKS = ["复印无效", "再次复印无效", "仅供{app}实名认证使用", "仅限{app}使用", "仅供办理{biz}使用 他用无效",
+               "{app}", "此复印件仅供{app}审核使用", "仅供实名认证使用", "仅限本次使用"]
+_WM_APPS = ["支付宝", "微信支付", "招商银行", "京东金融", "美团", "滴滴出行", "携程旅行", "中国移动", "拼多多", "闲鱼",
+            "平安银行", "抖音", "Alipay", "WeChat Pay"]
+_WM_BUSINESS = ["银行开户", "手机卡业务", "入职登记", "租房登记", "快递实名"]
+_WM_COLOURS = {  # RGB ranges; grey and black ones are the hard case for colour-based suppression
+    "red": ((190, 255), (0, 60), (0, 60)),
+    "blue": ((0, 60), (60, 140), (180, 255)),
+    "orange": ((230, 255), (120, 170), (0, 40)),
+    "green": ((0, 80), (130, 190), (0, 90)),
+    "grey": ((100, 170), None, None),
+    "black": ((0, 50), None, None),
+}
+_WM_COLOUR_WEIGHTS = {"red": 4, "blue": 4, "orange": 1, "green": 1, "grey": 2, "black": 1}
+# Card areas (x0, y0, x1, y1 in px) a single watermark is centred on: every field, the portrait.
+_WM_TARGETS = [(150, 66, 420, 110), (150, 133, 460, 175), (150, 199, 450, 240), (150, 265, 560, 420),
+               (265, 448, 820, 495), (560, 60, 810, 370), (290, 389, 800, 430), (290, 457, 800, 500), (200, 150, 650, 400)]
 
 
 @dataclass
@@ -312,17 +329,68 @@ def _card_quad(rng: random.Random, center: tuple[float, float], width: float, an
     return pts @ rot.T + np.array(center)
 
 
-def _watermark(img: Image.Image, rng: random.Random, box: tuple[int, int, int, int]) -> None:
-    text = rng.choice(_WATERMARKS)
-    x0, y0, x1, y1 = box
-    layer = Image.new("RGBA", img.size, (0, 0, 0, 0))
+def _wm_colour(rng: random.Random) -> tuple[str, tuple[int, int, int]]:
+    name = rng.choices(list(_WM_COLOUR_WEIGHTS), weights=list(_WM_COLOUR_WEIGHTS.values()))[0]
+    r, g, b = _WM_COLOURS[name]
+    if g is None:
+        v = rng.randint(*r)
+        return name, (v, v, v)
+    return name, (rng.randint(*r), rng.randint(*g), rng.randint(*b))
+
+
+def watermark_layer(size: tuple[int, int], rng: random.Random, target: tuple[int, int, int, int] | None = None) -> tuple[Image.Image, dict]:
+    """A transparent RGBA layer of ``size`` with a watermark as real ones vary: one of
+    several texts (an app's name among them), font, colour, opacity 15-60 %, angle,
+    and either one stamp centred on ``target`` (a field, the ID number, the portrait)
+    or the text tiled over the whole layer. Returns the layer and what was drawn."""
+    w, h = size
+    template = rng.choice(_WATERMARKS)
+    text = template.format(app=rng.choice(_WM_APPS), biz=rng.choice(_WM_BUSINESS))
+    colour_name, rgb = _wm_colour(rng)
+    opacity = rng.uniform(0.15, 0.60)
+    kind = rng.choice(["bold", "sans", "serif", "serif_bold"])
+    angle = rng.choice([0.0, rng.uniform(-45, 45), rng.uniform(-45, 45)])
+    tiled = rng.random() < 0.45
+    layer = Image.new("RGBA", (w, h), (0, 0, 0, 0))
     d = ImageDraw.Draw(layer)
-    size = max(24, (x1 - x0) // (len(text) + 2))
-    font = _font("bold", size)
-    color = (rng.randint(0, 80), rng.randint(0, 80), rng.randint(120, 255), rng.randint(50, 90))
-    d.text((x0 + (x1 - x0) * 0.12, (y0 + y1) / 2 - size / 2), text, font=font, fill=color)
-    layer = layer.rotate(rng.uniform(-25, 25), center=((x0 + x1) / 2, (y0 + y1) / 2))
+    fill = (*rgb, int(round(255 * opacity)))
+    if tiled:
+        size_px = rng.randint(max(18, w // 40), max(24, w // 22))
+        font = _font(kind, size_px)
+        step_x = d.textlength(text, font=font) + rng.uniform(0.5, 2.5) * size_px
+        step_y = size_px * rng.uniform(2.2, 4.0)
+        # Drawn on a larger canvas and rotated, so the tiling covers the corners too.
+        big = Image.new("RGBA", (2 * w, 2 * h), (0, 0, 0, 0))
+        bd = ImageDraw.Draw(big)
+        y, row = 0.0, 0
+        while y < 2 * h:
+            x = -(row % 2) * step_x / 2
+            while x < 2 * w:
+                bd.text((x, y), text, font=font, fill=fill)
+                x += step_x
+            y += step_y
+            row += 1
+        big = big.rotate(angle, resample=Image.BICUBIC, center=(w, h))
+        layer = big.crop((w // 2, h // 2, w // 2 + w, h // 2 + h))
+    else:
+        x0, y0, x1, y1 = target or (int(w * 0.1), int(h * 0.2), int(w * 0.9), int(h * 0.8))
+        size_px = rng.randint(max(24, w // 26), max(30, int(w / max(4, len(text)) * 0.9)))
+        font = _font(kind, size_px)
+        tw = d.textlength(text, font=font)
+        cx, cy = (x0 + x1) / 2 + rng.uniform(-0.2, 0.2) * (x1 - x0), (y0 + y1) / 2
+        d.text((cx - tw / 2, cy - size_px * 0.6), text, font=font, fill=fill)
+        layer = layer.rotate(angle, resample=Image.BICUBIC, center=(cx, cy))
+    info = {"text": text, "colour": colour_name, "opacity": round(opacity, 2), "angle": round(angle, 1), "tiled": tiled}
+    return layer, info
+
+
+def _watermark(img: Image.Image, rng: random.Random) -> dict:
+    """Stamp a watermark on a rendered card (RGBA, card px), over a random field or tiled."""
+    layer, info = watermark_layer(img.size, rng, rng.choice(_WM_TARGETS))
+    alpha = np.asarray(img)[..., 3].copy()
     img.alpha_composite(layer)
+    img.putalpha(Image.fromarray(alpha))  # the stamp stays inside the card's outline
+    return info
 
 
 def _glare(scene: np.ndarray, rng: random.Random) -> None:
@@ -347,20 +415,32 @@ def photograph(card: Image.Image, seed: int = 0) -> bytes:
     return buf.getvalue()
 
 
-def make_sample(seed: int, difficulty: str = "medium", *, both_sides: bool | None = None) -> Sample:
-    """One photo of a synthetic card, reproducible from ``seed``."""
+def make_sample(seed: int, difficulty: str = "medium", *, both_sides: bool | None = None,
+                watermark: bool | None = None) -> Sample:
+    """One photo of a synthetic card, reproducible from ``seed``.
+
+    ``watermark``: None draws one as the difficulty says (never on ``easy``, half the
+    medium photos, 80 % of the hard ones); True always, False never. A watermark is
+    stamped on the card (a marked photocopy) or, a third of the time, drawn over the
+    whole photo as an app does (:func:`watermark_layer`).
+    """
     if difficulty not in DIFFICULTIES:
         raise ValueError(f"difficulty must be one of {DIFFICULTIES}")
     rng = random.Random(f"{difficulty}:{seed}")
+    wm_rng = random.Random(f"watermark:{difficulty}:{seed}")  # apart, so a clean and a marked sample share the card
     ident = random_identity(rng)
     if both_sides is None:
         both_sides = difficulty == "hard" and rng.random() < 0.5
     sides = ["cn_id_front", "cn_id_back"] if both_sides else [rng.choice(["cn_id_front", "cn_id_back"])]
+    if watermark is None:
+        watermark = difficulty != "easy" and wm_rng.random() < (0.5 if difficulty == "medium" else 0.8)
+    on_photo = watermark and wm_rng.random() < 1 / 3
+    marks: list[dict] = []
     faces = []
     for side in sides:
         card = render_front(ident, rng) if side == "cn_id_front" else render_back(ident, rng)
-        if difficulty != "easy" and rng.random() < (0.5 if difficulty == "medium" else 0.8):
-            _watermark(card, rng, (60, 100, CARD_W - 60, CARD_H - 100))
+        if watermark and not on_photo:
+            marks.append({"on": "card", **_watermark(card, wm_rng)})
         faces.append(card)
     # Scene size like a phone photo, downscaled: card width 40-70 % of the photo.
     W, H = (1280, 960) if rng.random() < 0.5 else (960, 1280)
@@ -394,6 +474,12 @@ def make_sample(seed: int, difficulty: str = "medium", *, both_sides: bool | Non
         quad = _card_quad(rng, (cx, cy), width, angle, persp)
         _place(scene, card, quad)
         corners.append([[round(float(x), 1), round(float(y), 1)] for x, y in quad])
+    if on_photo:
+        layer, info = watermark_layer((W, H), wm_rng)
+        pil = Image.fromarray(scene, "RGB").convert("RGBA")
+        pil.alpha_composite(layer)
+        scene = np.asarray(pil.convert("RGB")).copy()
+        marks.append({"on": "photo", **info})
     if difficulty == "hard" or (difficulty == "medium" and rng.random() < 0.3):
         _glare(scene, rng)
     if difficulty != "easy":
@@ -405,7 +491,8 @@ def make_sample(seed: int, difficulty: str = "medium", *, both_sides: bool | Non
     buf = io.BytesIO()
     Image.fromarray(scene, "RGB").save(buf, format="JPEG", quality=quality)
     return Sample(image=buf.getvalue(), difficulty=difficulty, identity=ident, sides=sides,
-                  truth={"seed": seed, "angle_deg": round(angle % 360, 1), "jpeg_quality": quality, "corners": corners})
+                  truth={"seed": seed, "angle_deg": round(angle % 360, 1), "jpeg_quality": quality, "corners": corners,
+                         "watermarks": marks})
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -202,6 +202,9 @@ def parse_front(lines: list[TextLine]) -> tuple[dict[str, str | None], dict[str,
     birth_lines = _band(lines, 0.34, 0.46, portrait_x)
     birth_text = _squash(_row_text(birth_lines)).translate(_DIGITS)
     m = re.search(r"((?:19|20)\d{2})\D{0,2}?(\d{1,2})\D{1,2}?(\d{1,2})", birth_text)
+    if m is None:  # the 年/月 labels faded out (a watermark pass): the spaces separate the parts
+        spaced = " ".join(ln.text for ln in birth_lines).translate(_DIGITS)
+        m = re.search(r"((?:19|20)\d{2})\D+(\d{1,2})\D+(\d{1,2})", spaced)
     fields["birth_date"] = None
     if m:
         try:

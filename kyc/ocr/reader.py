@@ -38,6 +38,7 @@ from kyc.ocr.layouts import Layout, card_layouts
 from kyc.ocr.layouts.cn_id import FRONT as _CN_FRONT
 from kyc.ocr.layouts.mrz import from_reading
 from kyc.ocr.mrz import best_mrz, find_mrz_lines
+from kyc.ocr.watermarks import close_overlays, fade_colour, fade_light
 from kyc.ocr.reading import Document, DocumentReading
 
 __all__ = ["read_document", "read_image"]
@@ -66,6 +67,8 @@ def read_image(image: np.ndarray, *, today: _dt.date | None = None, settings: Se
     documents: list[Document] = []
     errors: list[dict] = []
     quads = find_card_quads(image)
+    if not quads:  # a watermark tiled over the whole photo can break the card's edges
+        quads = find_card_quads(close_overlays(image))
     cut_off = False
     for index, quad in enumerate(quads):
         doc = _read_card(image, quad, engine, today)
@@ -103,20 +106,10 @@ def _tilt(box: np.ndarray) -> float:
     return abs(math.degrees(math.atan2(dy, dx)))
 
 
-def _ink(card: np.ndarray) -> np.ndarray:
-    """The card with coloured overlays faded: per pixel the brightest channel, as 3 channels.
-
-    Printed values are black, so they stay dark in every channel; a coloured watermark
-    (复印无效 in blue or red) or the coloured background print is bright in at least one.
-    """
-    top = card.max(axis=2)
-    return cv2.merge([top, top, top])
-
-
 def _lines(card: np.ndarray, engine: OcrEngine) -> tuple[list[TextLine], np.ndarray]:
     """The card's text lines, in card fractions, after turning it upright; and the upright card."""
     h, w = card.shape[:2]
-    colour, card = card, _ink(card)
+    colour, card = card, fade_colour(card)
     boxes = [b for b in engine.detect(card, _CARD_DET_SIDE) if _tilt(b) < _MAX_TILT_DEG or _tilt(b) > 180 - _MAX_TILT_DEG]
     if not boxes:
         return [], card
@@ -205,11 +198,75 @@ def _read_card(image: np.ndarray, quad: CardQuad, engine: OcrEngine, today: _dt.
                 doc4 = _card_document(lines4, upright4, today)
                 if doc4 is not None and doc4.type == doc.type and _complete(doc4):
                     doc, quad = doc4, retry
+    if doc is not None and doc.mrz_lines is None and _doubtful(doc):
+        doc = _second_pass(doc, upright, engine, today)
     if doc is not None and doc.mrz_lines is not None and not _mrz_valid(doc):
         doc = _card_mrz_second_opinion(doc, lines, upright, engine, today)
     if doc is not None:
         doc = dataclasses.replace(doc, corners=tuple((round(float(x), 1), round(float(y), 1)) for x, y in quad.corners))
     return doc
+
+
+_LOW_CONFIDENCE = 0.9  # a field read below this (or a failed check) gets the watermark pass
+
+
+def _doubtful(doc: Document) -> bool:
+    return not doc.valid or min(doc.confidence.values(), default=0.0) < _LOW_CONFIDENCE
+
+
+def _second_pass(doc: Document, card: np.ndarray, engine: OcrEngine, today: _dt.date) -> Document:
+    """The card read again with translucent overlays faded (:func:`fade_light`), and the
+    readings combined field by field (:func:`choose_fields`)."""
+    lines, _ = _lines_fixed(card, engine, prepare=fade_light)
+    other = _card_document(lines, card, today)
+    if other is None or other.type != doc.type:
+        return doc
+    return choose_fields(doc, [other], today)
+
+
+def choose_fields(doc: Document, others: list[Document], today: _dt.date, max_fields: int = 6) -> Document:
+    """The mix of several readings of one card whose layout checks hold most often.
+
+    Per field, the values read by ``doc`` and ``others`` (same layout) are the
+    candidates; each mix of the fields that differ (at most ``max_fields``, the rest
+    from ``doc``) is validated by the layout, and the mix with the most checks passed
+    wins, then the one with the highest summed confidence. Values are only ever taken
+    from a reading: nothing is made up.
+    """
+    from itertools import product
+
+    layout = doc.layout
+    if layout.validate is None:
+        return doc
+    readings = [doc, *[o for o in others if o.type == doc.type]]
+    values = [r.fields.as_dict() for r in readings]
+    options: dict[str, list[int]] = {}
+    for key in values[0]:
+        seen: dict[object, int] = {}
+        for i, v in enumerate(values):
+            if v[key] is not None and v[key] not in seen:
+                seen[v[key]] = i
+        if len(seen) > 1 or (values[0][key] is None and seen):
+            options[key] = list(seen.values())
+    keys = list(options)[:max_fields]
+    if not keys:
+        return doc
+
+    def score(d: Document) -> tuple[int, float]:
+        return sum(c.ok for c in d.checks.values()), sum(d.confidence.values())
+
+    best, best_score = doc, score(doc)
+    for choice in product(*(options[k] for k in keys)):
+        fields = dict(values[0])
+        conf = dict(doc.confidence)
+        for k, i in zip(keys, choice):
+            fields[k] = values[i][k]
+            conf[k] = readings[i].confidence.get(k, 0.0)
+        typed = layout.fields(**fields)
+        cand = Document(doc.type, typed, layout.validate(typed, today=today), conf, portrait=doc.portrait)
+        if score(cand) > best_score:
+            best, best_score = cand, score(cand)
+    return best
 
 
 def _card_mrz_second_opinion(doc: Document, lines: list[TextLine], card: np.ndarray, engine: OcrEngine,
@@ -289,10 +346,10 @@ def _complete(doc: Document) -> bool:
     return doc.complete
 
 
-def _lines_fixed(card: np.ndarray, engine: OcrEngine) -> tuple[list[TextLine], np.ndarray]:
-    """Like :func:`_lines` with the orientation taken as given."""
+def _lines_fixed(card: np.ndarray, engine: OcrEngine, prepare=fade_colour) -> tuple[list[TextLine], np.ndarray]:
+    """Like :func:`_lines` with the orientation taken as given; ``prepare`` fades overlays."""
     h, w = card.shape[:2]
-    ink = _ink(card)
+    ink = prepare(card)
     boxes = [b for b in engine.detect(ink, _CARD_DET_SIDE) if _tilt(b) < _MAX_TILT_DEG or _tilt(b) > 180 - _MAX_TILT_DEG]
     texts = engine.recognise([crop_box(ink, b) for b in boxes])
     return [

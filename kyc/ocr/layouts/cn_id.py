@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass
-from typing import ClassVar
 
 from kyc.ocr import cn_id
 from kyc.ocr.checks import Check
