@@ -23,6 +23,7 @@ import io
 import json
 import math
 import random
+import re
 import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -151,6 +152,10 @@ def random_identity(rng: random.Random, today: dt.date = dt.date(2026, 1, 1)) ->
     county = prefix[-3:] if len(prefix) > 3 else prefix
     authority = (prefix[prefix.find("省") + 1 :] if "省" in prefix else prefix[prefix.find("区") + 1 :] if "自治区" in prefix else prefix[3:] or prefix)
     authority = (authority or county) + "公安局"
+    # A city's district is usually served by a branch: 深圳市公安局南山分局.
+    m = re.fullmatch(r"(.+?市)(.{1,4})区公安局", authority)
+    if m and rng.random() < 0.5:
+        authority = f"{m.group(1)}公安局{m.group(2)}分局"
     return Identity(
         name=surname + given,
         sex=sex,

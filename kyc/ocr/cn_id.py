@@ -14,9 +14,10 @@ import re
 from dataclasses import dataclass
 
 from kyc.ocr.checks import Check, failed, passed
+from kyc.ocr.divisions import authority_division, is_complete, match_division
 from kyc.ocr.gb11643 import normalise_id_number, validate_id_number
 
-__all__ = ["ETHNIC_GROUPS", "TextLine", "group_rows", "classify_side", "front_score", "back_score", "parse_front", "parse_back", "validate_front", "validate_back", "WATERMARK"]
+__all__ = ["ETHNIC_GROUPS", "TextLine", "group_rows", "classify_side", "front_score", "back_score", "parse_front", "parse_back", "validate_front", "validate_back", "check_address", "check_authority", "WATERMARK"]
 
 
 @dataclass(frozen=True)
@@ -265,10 +266,47 @@ def validate_front(fields: dict[str, str | None], *, today: _dt.date | None = No
     if eth:
         checks["ethnicity_known"] = (passed("The ethnicity is one of the 56 recognised nationalities.") if eth in ETHNIC_GROUPS
                                      else failed("ethnicity_unknown", "The ethnicity is not one of the 56 recognised nationalities."))
+    checks.update(check_address(fields.get("address"), fields.get("id_number")))
     missing = [k for k in ("name", "sex", "ethnicity", "birth_date", "address", "id_number") if not fields.get(k)]
     checks["fields_complete"] = (failed("fields_missing", "Some fields could not be read: " + ", ".join(missing) + ".")
                                  if missing else passed("Every front field was read."))
     return checks
+
+
+def check_address(address: str | None, id_number: str | None) -> dict[str, Check]:
+    """The address starts with a GB/T 2260 division down to the county, and that division
+    against the ID number's region code.
+
+    A different region is normal (the code is where the number was first issued, and
+    people move), so ``address_region_mismatch`` is a passed check carrying a reason
+    code: reported, never a failure.
+    """
+    if not address:
+        return {}
+    div = match_division(address, max_changes=0)
+    if div is None or not is_complete(div):
+        return {"address_division": failed("address_division_unknown",
+                                           "The address does not start with a known province, city and county.")}
+    out = {"address_division": passed("The address starts with a known province, city and county.")}
+    if id_number and len(id_number) == 18:
+        if id_number[:6] in div.codes:
+            out["address_region"] = passed("The address is in the region of the ID number.")
+        else:
+            out["address_region"] = Check(True, "address_region_mismatch",
+                                          "The address is not in the region the ID number was issued in (people move).")
+    return out
+
+
+def check_authority(authority: str | None) -> dict[str, Check]:
+    """The issuing authority names a known division's public security bureau
+    (``XX市XX县公安局``, ``XX市公安局XX分局``)."""
+    if not authority:
+        return {}
+    div, _ = authority_division(authority, max_changes=0)
+    if div is None:
+        return {"issuing_authority_division": failed("issuing_authority_unknown",
+                                                     "The issuing authority is not a known division's public security bureau.")}
+    return {"issuing_authority_division": passed("The issuing authority is a known division's public security bureau.")}
 
 
 def _add_years(d: _dt.date, years: int) -> _dt.date:
@@ -281,7 +319,7 @@ def _add_years(d: _dt.date, years: int) -> _dt.date:
 def validate_back(fields: dict[str, str | None], *, today: _dt.date | None = None) -> dict[str, Check]:
     """The validity period against ``today`` and against the 5/10/20-year or 长期 terms."""
     today = today or _dt.date.today()
-    checks: dict[str, Check] = {}
+    checks: dict[str, Check] = check_authority(fields.get("issuing_authority"))
     start = fields.get("valid_from")
     end = fields.get("valid_until")
     long_term = fields.get("long_term") == "true"

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from kyc.ocr import cn_id
 from kyc.ocr.checks import Check
+from kyc.ocr.divisions import authority_division, correct_division
 from kyc.ocr.layouts._base import DocumentFields, Layout
 
 __all__ = ["CnIdFront", "CnIdBack", "FRONT", "BACK"]
@@ -40,12 +41,14 @@ class CnIdBack(DocumentFields):
 
 def _parse_front(lines) -> tuple[CnIdFront, dict[str, float]]:
     raw, conf = cn_id.parse_front(lines)
-    return CnIdFront(raw["name"], raw["sex"], raw["ethnicity"], _date(raw["birth_date"]), raw["address"], raw["id_number"]), conf
+    address = correct_division(raw["address"]) if raw["address"] else None  # look-alikes in the division part only
+    return CnIdFront(raw["name"], raw["sex"], raw["ethnicity"], _date(raw["birth_date"]), address, raw["id_number"]), conf
 
 
 def _parse_back(lines) -> tuple[CnIdBack, dict[str, float]]:
     raw, conf = cn_id.parse_back(lines)
-    return CnIdBack(raw["issuing_authority"], _date(raw["valid_from"]), _date(raw["valid_until"]), raw["long_term"] == "true"), conf
+    authority = authority_division(raw["issuing_authority"])[1] if raw["issuing_authority"] else None
+    return CnIdBack(authority, _date(raw["valid_from"]), _date(raw["valid_until"]), raw["long_term"] == "true"), conf
 
 
 def _validate_front(fields: CnIdFront, *, today: _dt.date | None = None) -> dict[str, Check]:
