@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from kyc.ocr.checks import Check, failed, passed
 from kyc.ocr.divisions import authority_division, is_complete, match_division
-from kyc.ocr.gb11643 import normalise_id_number, validate_id_number
+from kyc.ocr.gb11643 import birth_date_of, normalise_id_number, validate_id_number
 
 __all__ = ["ETHNIC_GROUPS", "TextLine", "group_rows", "classify_side", "front_score", "back_score", "parse_front", "parse_back", "validate_front", "validate_back", "check_address", "check_authority", "WATERMARK"]
 
@@ -197,6 +197,10 @@ def parse_front(lines: list[TextLine]) -> tuple[dict[str, str | None], dict[str,
     eth = re.sub(r"[^\u4e00-\u9fff]", "", eth or "")
     # The field holds one of 56 names: a misread label (民政 for 民族) leaves junk before it.
     known = next((g for g in ETHNIC_GROUPS if eth.endswith(g)), None)
+    if known is None:  # overlay characters around it (a watermark): the one name read inside
+        inside = {g for g in ETHNIC_GROUPS if g in eth}
+        inside = {g for g in inside if not any(g != h and g in h for h in inside)}
+        known = inside.pop() if len(inside) == 1 else None
     eth = known or eth
     fields["ethnicity"], conf["ethnicity"] = (eth or None), _conf(eth_lines)
 
@@ -212,6 +216,13 @@ def parse_front(lines: list[TextLine]) -> tuple[dict[str, str | None], dict[str,
             fields["birth_date"] = _dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3))).isoformat()
         except ValueError:
             pass
+    if fields["birth_date"] is None and fields["id_number"]:
+        # The separators faded out too (年/月 lost and digits run together): the digits
+        # read are taken when they spell the number's own birth date.
+        digits = re.sub(r"\D", "", birth_text)
+        b = birth_date_of(fields["id_number"])
+        if b is not None and digits in (f"{b.year}{b.month}{b.day}", f"{b:%Y%m%d}"):
+            fields["birth_date"] = b.isoformat()
     conf["birth_date"] = _conf(birth_lines)
 
     addr_lines = [ln for ln in _band(lines, 0.46, 0.8, portrait_x) if _squash(ln.text) not in {"住址", "住", "址"}]

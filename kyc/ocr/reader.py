@@ -64,21 +64,16 @@ def read_image(image: np.ndarray, *, today: _dt.date | None = None, settings: Se
     s = settings or get_settings()
     today = today or _dt.date.today()
     engine = get_engine(s)
-    documents: list[Document] = []
-    errors: list[dict] = []
     quads = find_card_quads(image)
-    if not quads:  # a watermark tiled over the whole photo can break the card's edges
-        quads = find_card_quads(close_overlays(image))
-    cut_off = False
-    for index, quad in enumerate(quads):
-        doc = _read_card(image, quad, engine, today)
-        if doc is None:
-            continue
-        if quad.touches_border and not _complete(doc):
-            cut_off = True
-            errors.append(_err("document_cut_off", card=index))
-            continue
-        documents.append(doc)
+    documents, errors, cut_off = _read_quads(image, quads, engine, today)
+    if not documents:
+        # A watermark tiled over the whole photo can break the card's edges or draw
+        # false ones: look for the outline again with thin strokes closed over.
+        closed = [q for q in find_card_quads(close_overlays(image)) if not any(_similar(q, p) for p in quads)]
+        if closed:
+            documents2, errors2, cut_off2 = _read_quads(image, closed, engine, today)
+            if documents2:
+                documents, errors, cut_off, quads = documents2, errors2, cut_off2, closed
     if not documents:
         documents, saw_text, page_cut_off = _read_page(image, engine, today)
         cut_off = cut_off or page_cut_off
@@ -92,6 +87,30 @@ def read_image(image: np.ndarray, *, today: _dt.date | None = None, settings: Se
                 raise error("document_unreadable")
             raise error("document_not_found")
     return DocumentReading(documents=tuple(documents), errors=tuple(errors), engine=engine.name)
+
+
+def _read_quads(image: np.ndarray, quads: list[CardQuad], engine: OcrEngine,
+                today: _dt.date) -> tuple[list[Document], list[dict], bool]:
+    """The documents read inside each card outline; problems per card; whether one ran off the photo."""
+    documents: list[Document] = []
+    errors: list[dict] = []
+    cut_off = False
+    for index, quad in enumerate(quads):
+        doc = _read_card(image, quad, engine, today)
+        if doc is None:
+            continue
+        if quad.touches_border and not _complete(doc):
+            cut_off = True
+            errors.append(_err("document_cut_off", card=index))
+            continue
+        documents.append(doc)
+    return documents, errors, cut_off
+
+
+def _similar(a: CardQuad, b: CardQuad) -> bool:
+    """Whether two outlines are the same card (corners within 2 % of its size)."""
+    size = float(np.ptp(a.corners, axis=0).max()) or 1.0
+    return float(np.abs(a.corners - b.corners).max()) < 0.02 * size
 
 
 def _err(code: str, **detail: object) -> dict:
