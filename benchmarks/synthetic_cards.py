@@ -46,6 +46,7 @@ _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁�
 _COMPOUND = ["欧阳", "司马", "上官", "诸葛", "东方"]
 _GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华文辉建国玉兰志强婷雪梅海燕鹏飞宇浩然子轩梓涵欣怡思远晨曦嘉怡俊杰晓东丹丹佳琪一鸣天佑雨萱诗涵博文昊然若曦宏伟永红春梅秋菊冬梅金凤"
 _ETHNIC = ["汉"] * 12 + ["回", "满", "蒙古", "壮", "维吾尔", "藏", "苗", "彝", "土家", "朝鲜", "侗", "瑶", "白", "哈尼", "哈萨克", "傣", "黎"]
+_MINORITY_GIVEN = ["买买提", "艾力", "阿依古丽", "吐尔逊", "古丽", "艾合买提", "热依拉", "努尔", "阿不都", "加娜尔", "叶尔兰"]
 _ROADS = "人民解放建设中山和平胜利幸福光明新华文化友谊团结东风长江黄河青年朝阳复兴振兴兴华"
 _ROAD_KIND = ["路", "街", "大道", "巷"]
 _VILLAGE = ["村", "社区", "组"]
@@ -156,10 +157,14 @@ def random_identity(rng: random.Random, today: dt.date = dt.date(2026, 1, 1)) ->
     m = re.fullmatch(r"(.+?市)(.{1,4})区公安局", authority)
     if m and rng.random() < 0.5:
         authority = f"{m.group(1)}公安局{m.group(2)}分局"
+    ethnicity = rng.choice(_ETHNIC)
+    name = surname + given
+    if ethnicity in ("维吾尔", "哈萨克"):  # names of the minority form: given name·father's name
+        name = rng.choice(_MINORITY_GIVEN) + "·" + rng.choice(_MINORITY_GIVEN)
     return Identity(
-        name=surname + given,
+        name=name,
         sex=sex,
-        ethnicity=rng.choice(_ETHNIC),
+        ethnicity=ethnicity,
         birth_date=birth,
         address=prefix + street,
         id_number=body + check_character(body),

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from kyc.ocr import cn_id
 from kyc.ocr.checks import Check
 from kyc.ocr.divisions import authority_division, correct_division
+from kyc.ocr.names import check_name, name_confidence, normalise_name
 from kyc.ocr.layouts._base import DocumentFields, Layout
 
 __all__ = ["CnIdFront", "CnIdBack", "FRONT", "BACK"]
@@ -42,7 +43,9 @@ class CnIdBack(DocumentFields):
 def _parse_front(lines) -> tuple[CnIdFront, dict[str, float]]:
     raw, conf = cn_id.parse_front(lines)
     address = correct_division(raw["address"]) if raw["address"] else None  # look-alikes in the division part only
-    return CnIdFront(raw["name"], raw["sex"], raw["ethnicity"], _date(raw["birth_date"]), address, raw["id_number"]), conf
+    name = normalise_name(raw["name"]) if raw["name"] else None
+    conf = {**conf, "name": name_confidence(name, conf.get("name", 0.0))}
+    return CnIdFront(name, raw["sex"], raw["ethnicity"], _date(raw["birth_date"]), address, raw["id_number"]), conf
 
 
 def _parse_back(lines) -> tuple[CnIdBack, dict[str, float]]:
@@ -52,7 +55,7 @@ def _parse_back(lines) -> tuple[CnIdBack, dict[str, float]]:
 
 
 def _validate_front(fields: CnIdFront, *, today: _dt.date | None = None) -> dict[str, Check]:
-    return cn_id.validate_front(fields.as_text(), today=today)
+    return {**cn_id.validate_front(fields.as_text(), today=today), **check_name(fields.name)}
 
 
 def _validate_back(fields: CnIdBack, *, today: _dt.date | None = None) -> dict[str, Check]:
