@@ -41,7 +41,8 @@ def bench_synthetic(engine: str, difficulty: str, n: int, seed0: int = 1000) -> 
     watermark setting: ``medium:clean`` (never one), ``medium:watermarked`` (always)."""
     from benchmarks.synthetic_cards import make_sample
 
-    level, _, marks = difficulty.partition(":")
+    spec, _, document = difficulty.partition("@")
+    level, _, marks = spec.partition(":")
     watermark = {"": None, "clean": False, "watermarked": True}[marks]
     from kyc.ocr import read_document
 
@@ -55,7 +56,7 @@ def bench_synthetic(engine: str, difficulty: str, n: int, seed0: int = 1000) -> 
     failures: dict[str, int] = {}
     examples: list[dict] = []
     for seed in range(seed0, seed0 + n):
-        sample = make_sample(seed, level, watermark=watermark)
+        sample = make_sample(seed, level, watermark=watermark, document=document or "cn_id")
         t0, c0 = time.perf_counter(), time.process_time()
         try:
             reading = read_document(sample.image, today=TODAY, settings=settings)
@@ -159,7 +160,8 @@ def _markdown(report: dict) -> str:
     out = ["# OCR benchmark", "", f"Run {report['started']} on {report['machine']}; load average at start/end "
            f"{report['load_start']} / {report['load_end']} (other jobs share the 2 cores: wall-clock figures are inflated).", "",
            f"Command: `{report['command']}`", "", "## Synthetic ID cards", ""]
-    fields = ["name", "sex", "ethnicity", "birth_date", "address", "id_number", "issuing_authority", "valid_from", "valid_until"]
+    fields = ["name", "sex", "ethnicity", "birth_date", "address", "id_number", "issuing_authority", "valid_from", "valid_until",
+              "permit_number", "issue_count"]
     out.append("| engine | difficulty | photos | " + " | ".join(fields) + " | whole document | whole photo | p50 s/photo | p95 s/photo | p50 CPU s/photo | p50 s/card | errors |")
     out.append("|---" * (len(fields) + 10) + "|")
     for r in report["synthetic"]:
@@ -187,8 +189,9 @@ def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="kyc bench ocr", description=__doc__.split("\n\n")[0])
     p.add_argument("--n", type=int, default=100, help="photos per difficulty (default 100)")
     p.add_argument("--n-hard", type=int, default=None, help="photos for the hard set (default: --n)")
-    p.add_argument("--difficulties", default="easy,medium,hard,medium:clean,medium:watermarked",
-                   help="comma-separated levels; LEVEL:clean never draws a watermark, LEVEL:watermarked always does")
+    p.add_argument("--difficulties", default="easy,medium,hard,medium:clean,medium:watermarked,medium@hmt_residence",
+                   help="comma-separated levels; LEVEL:clean never draws a watermark, LEVEL:watermarked always does; "
+                        "a suffix @DOCUMENT sets the card (cn_id, hmt_residence)")
     p.add_argument("--seed0", type=int, default=1000, help="first seed of every set (another value: a fresh set)")
     p.add_argument("--engines", default="rapidocr", help="comma-separated: rapidocr,tesseract")
     p.add_argument("--n-second-engine", type=int, default=20, help="photos per difficulty for engines after the first")

@@ -18,6 +18,7 @@ Difficulty levels:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -35,7 +36,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from kyc.ocr.gb11643 import check_character, region_codes
 
-__all__ = ["Identity", "Sample", "random_identity", "render_front", "render_back", "make_sample", "DIFFICULTIES"]
+__all__ = ["Identity", "Sample", "random_identity", "random_hmt_identity", "DOCUMENTS", "render_front", "render_back", "make_sample", "DIFFICULTIES"]
 
 DIFFICULTIES = ("easy", "medium", "hard")
 CARD_W, CARD_H = 856, 540
@@ -81,8 +82,24 @@ class Identity:
     issuing_authority: str
     valid_from: dt.date
     valid_until: dt.date | None  # None: 长期
+    kind: str = "cn_id"  # or "hmt_residence": the residence permit for Hong Kong, Macau and Taiwan residents
+    permit_number: str | None = None  # hmt_residence: the holder's travel-permit number
+    issue_count: int | None = None  # hmt_residence: 签发次数
 
     def fields(self) -> dict[str, str | None]:
+        if self.kind == "hmt_residence":
+            return {
+                "name": self.name,
+                "sex": self.sex,
+                "birth_date": self.birth_date.isoformat(),
+                "address": self.address,
+                "id_number": self.id_number,
+                "issuing_authority": self.issuing_authority,
+                "valid_from": self.valid_from.isoformat(),
+                "valid_until": self.valid_until.isoformat() if self.valid_until else None,
+                "permit_number": self.permit_number,
+                "issue_count": str(self.issue_count),
+            }
         return {
             "name": self.name,
             "sex": self.sex,
@@ -107,17 +124,24 @@ class Sample:
     truth: dict[str, object] = field(default_factory=dict)
 
     def ground_truth(self) -> dict[str, object]:
-        front = {k: v for k, v in self.identity.fields().items() if k in FRONT_FIELDS}
-        back = {k: v for k, v in self.identity.fields().items() if k in BACK_FIELDS}
+        front_keys, back_keys = _SIDE_FIELDS[self.identity.kind]
+        front = {k: v for k, v in self.identity.fields().items() if k in front_keys}
+        back = {k: v for k, v in self.identity.fields().items() if k in back_keys}
         return {
             "difficulty": self.difficulty,
-            "documents": [{"type": s, "fields": front if s == "cn_id_front" else back} for s in self.sides],
+            "documents": [{"type": s, "fields": front if s.endswith("_front") else back} for s in self.sides],
             **self.truth,
         }
 
 
 FRONT_FIELDS = ("name", "sex", "ethnicity", "birth_date", "address", "id_number")
 BACK_FIELDS = ("issuing_authority", "valid_from", "valid_until")
+_SIDE_FIELDS = {
+    "cn_id": (FRONT_FIELDS, BACK_FIELDS),
+    "hmt_residence": (("name", "sex", "birth_date", "address", "id_number"),
+                      ("issuing_authority", "valid_from", "valid_until", "permit_number", "issue_count")),
+}
+DOCUMENTS = tuple(_SIDE_FIELDS)
 
 
 # --------------------------------------------------------------------------- identities
@@ -172,6 +196,24 @@ def random_identity(rng: random.Random, today: dt.date = dt.date(2026, 1, 1)) ->
         valid_from=issued,
         valid_until=until,
     )
+
+
+def random_hmt_identity(rng: random.Random, today: dt.date = dt.date(2026, 1, 1)) -> Identity:
+    """A holder of the residence permit for Hong Kong, Macau or Taiwan residents: a
+    810000/820000/830000 number, a mainland address, a city bureau, 5 years' validity."""
+    base = random_identity(rng, today)
+    prefix = rng.choice(["810000", "820000", "830000"])
+    body = f"{prefix}{base.birth_date:%Y%m%d}{rng.randrange(0, 500) * 2 + (1 if base.sex == '男' else 0):03d}"
+    if prefix == "830000":
+        permit = f"{rng.randrange(10**8):08d}"
+    else:
+        permit = ("H" if prefix == "810000" else "M") + f"{rng.randrange(10**8):08d}"
+    city = re.match(r"^(.+?(?:市|州|盟|地区))", base.issuing_authority)
+    authority = (city.group(1) if city else base.issuing_authority.replace("公安局", "")) + "公安局"
+    issued = today - dt.timedelta(days=rng.randrange(1, 4 * 365))
+    return dataclasses.replace(base, ethnicity="", id_number=body + check_character(body), issuing_authority=authority,
+                               valid_from=issued, valid_until=_add_years(issued, 5), kind="hmt_residence",
+                               permit_number=permit, issue_count=rng.randint(1, 4))
 
 
 # --------------------------------------------------------------------------- card faces
@@ -244,8 +286,9 @@ def render_front(ident: Identity, rng: random.Random, portrait: Image.Image | No
     _spaced(d, (vx, 66), ident.name, name_font, ink, 4)
     d.text((lx, 138), "性  别", font=label_font, fill=label_color)
     d.text((vx, 133), ident.sex, font=value_font, fill=ink)
-    d.text((268, 138), "民  族", font=label_font, fill=label_color)
-    d.text((362, 133), ident.ethnicity, font=value_font, fill=ink)
+    if ident.kind == "cn_id":
+        d.text((268, 138), "民  族", font=label_font, fill=label_color)
+        d.text((362, 133), ident.ethnicity, font=value_font, fill=ink)
     d.text((lx, 204), "出  生", font=label_font, fill=label_color)
     b = ident.birth_date
     d.text((vx, 199), str(b.year), font=value_font, fill=ink)
@@ -279,10 +322,20 @@ def render_back(ident: Identity, rng: random.Random) -> Image.Image:
              cy + 34 * math.sin(math.radians(-90 + k * 36)) * (1 if k % 2 == 0 else 0.4)) for k in range(10)]
     d.polygon(star, fill=(250, 215, 60))
     ink = tuple(rng.randint(0, 35) for _ in range(3))
-    _spaced(d, (262, 62), "中华人民共和国", _font("serif_bold", 42), ink, 10)
-    _spaced(d, (252, 132), "居民身份证", _font("serif_bold", 62), ink, 18)
     label_font = _font("sans", 26)
     value_font = _font("sans", 28)
+    if ident.kind == "hmt_residence":
+        _spaced(d, (262, 62), "中华人民共和国", _font("serif_bold", 42), ink, 10)
+        _spaced(d, (248, 130), "港澳台居民居住证", _font("serif_bold", 50), ink, 6)
+        rows = [("签发机关", ident.issuing_authority),
+                ("有效期限", f"{ident.valid_from:%Y.%m.%d}-{ident.valid_until:%Y.%m.%d}"),
+                ("通行证号码", ident.permit_number or ""), ("签发次数", f"{ident.issue_count:02d}")]
+        for i, (label, value) in enumerate(rows):
+            d.text((150, 290 + i * 58), label, font=label_font, fill=ink)
+            d.text((310, 287 + i * 58), value, font=value_font, fill=ink)
+        return _round_corners(img)
+    _spaced(d, (262, 62), "中华人民共和国", _font("serif_bold", 42), ink, 10)
+    _spaced(d, (252, 132), "居民身份证", _font("serif_bold", 62), ink, 18)
     d.text((150, 392), "签发机关", font=label_font, fill=ink)
     d.text((290, 389), ident.issuing_authority, font=value_font, fill=ink)
     d.text((150, 460), "有效期限", font=label_font, fill=ink)
@@ -426,7 +479,7 @@ def photograph(card: Image.Image, seed: int = 0) -> bytes:
 
 
 def make_sample(seed: int, difficulty: str = "medium", *, both_sides: bool | None = None,
-                watermark: bool | None = None) -> Sample:
+                watermark: bool | None = None, document: str = "cn_id") -> Sample:
     """One photo of a synthetic card, reproducible from ``seed``.
 
     ``watermark``: None draws one as the difficulty says (never on ``easy``, half the
@@ -436,19 +489,22 @@ def make_sample(seed: int, difficulty: str = "medium", *, both_sides: bool | Non
     """
     if difficulty not in DIFFICULTIES:
         raise ValueError(f"difficulty must be one of {DIFFICULTIES}")
-    rng = random.Random(f"{difficulty}:{seed}")
+    if document not in DOCUMENTS:
+        raise ValueError(f"document must be one of {DOCUMENTS}")
+    rng = random.Random(f"{difficulty}:{seed}" if document == "cn_id" else f"{document}:{difficulty}:{seed}")
     wm_rng = random.Random(f"watermark:{difficulty}:{seed}")  # apart, so a clean and a marked sample share the card
-    ident = random_identity(rng)
+    ident = random_identity(rng) if document == "cn_id" else random_hmt_identity(rng)
     if both_sides is None:
         both_sides = difficulty == "hard" and rng.random() < 0.5
-    sides = ["cn_id_front", "cn_id_back"] if both_sides else [rng.choice(["cn_id_front", "cn_id_back"])]
+    pair = [f"{document}_front", f"{document}_back"]
+    sides = pair if both_sides else [rng.choice(pair)]
     if watermark is None:
         watermark = difficulty != "easy" and wm_rng.random() < (0.5 if difficulty == "medium" else 0.8)
     on_photo = watermark and wm_rng.random() < 1 / 3
     marks: list[dict] = []
     faces = []
     for side in sides:
-        card = render_front(ident, rng) if side == "cn_id_front" else render_back(ident, rng)
+        card = render_front(ident, rng) if side.endswith("_front") else render_back(ident, rng)
         if watermark and not on_photo:
             marks.append({"on": "card", **_watermark(card, wm_rng)})
         faces.append(card)
