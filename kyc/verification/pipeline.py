@@ -44,6 +44,11 @@ def _pick_front(documents: list[Document]) -> Document:
     raise error("document_not_found")
 
 
+def _notes(checks: dict) -> list[str]:
+    """Codes of checks that passed with a note (e.g. ``address_region_mismatch``)."""
+    return [c.code for c in checks.values() if c.ok and c.code]
+
+
 def _failed(checks: dict, prefix: str = "") -> list[tuple[str, str]]:
     out = []
     for name, check in (checks or {}).items():
@@ -88,6 +93,7 @@ def run_pipeline(inp: VerificationInput, engines: Engines, rules: DecisionRules)
     ev.document_type = front.type
     ev.fields = front.common_fields()
     ev.failed_checks = _failed(front.checks)
+    ev.notes = _notes(front.checks)
     ev.confidence = {k: float(v) for k, v in front.confidence.items()}
     if inp.id_back is not None:
         backs = [d for d in back_docs if d.layout.side == "back"] or [d for d in back_docs if d is not front]
@@ -98,6 +104,7 @@ def run_pipeline(inp: VerificationInput, engines: Engines, rules: DecisionRules)
                 if ev.fields.get(k) is None:
                     ev.fields[k] = v
             ev.failed_checks += _failed(back.checks, "back.")
+            ev.notes += _notes(back.checks)
             for k, v in back.confidence.items():
                 ev.confidence.setdefault(k, float(v))
     timings["document"] = (time.perf_counter() - t0) * 1000

@@ -140,3 +140,13 @@ def test_pipeline_with_an_active_liveness_session():
     ev = run_pipeline(VerificationInput(fake.id_card(colour), None, None, "sess-1"), engines, DecisionRules()).evidence
     assert taken == ["sess-1"] and ev.liveness["kind"] == "active" and ev.liveness["threshold"] is None
     assert ev.face["match"] and decide(ev, DecisionRules()).status == "approved"
+
+
+def test_a_note_is_a_reason_that_does_not_change_the_status():
+    """address_region_mismatch (the holder moved) is reported, not held against them."""
+    rules = DecisionRules()
+    ev = Evidence(fields={"name": "张三明", "id_number": "11010519491231183X"}, confidence={"name": 0.99},
+                  face={"similarity": 0.9, "threshold": 0.5, "match": True}, liveness={"live": True},
+                  notes=["address_region_mismatch"])
+    d = decide(ev, rules)
+    assert d.status == "approved" and d.reasons == ["address_region_mismatch"]
