@@ -36,7 +36,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from kyc.ocr.gb11643 import check_character, region_codes
 
-__all__ = ["Identity", "Sample", "random_identity", "random_hmt_identity", "DOCUMENTS", "render_front", "render_back", "make_sample", "DIFFICULTIES"]
+__all__ = ["Identity", "Sample", "random_identity", "random_hmt_identity", "random_pr_identity", "render_pr_front", "DOCUMENTS", "render_front", "render_back", "make_sample", "DIFFICULTIES"]
 
 DIFFICULTIES = ("easy", "medium", "hard")
 CARD_W, CARD_H = 856, 540
@@ -85,8 +85,21 @@ class Identity:
     kind: str = "cn_id"  # or "hmt_residence": the residence permit for Hong Kong, Macau and Taiwan residents
     permit_number: str | None = None  # hmt_residence: the holder's travel-permit number
     issue_count: int | None = None  # hmt_residence: 签发次数
+    name_en: str | None = None  # foreign_pr: the name in Latin letters ("SURNAME, GIVEN")
+    nationality: str | None = None  # foreign_pr: ISO 3166-1 alpha-3
 
     def fields(self) -> dict[str, str | None]:
+        if self.kind == "foreign_pr":
+            return {
+                "name_en": self.name_en,
+                "name_zh": self.name or None,
+                "sex": "M" if self.sex == "男" else "F",
+                "birth_date": self.birth_date.isoformat(),
+                "nationality": self.nationality,
+                "valid_from": self.valid_from.isoformat(),
+                "valid_until": self.valid_until.isoformat() if self.valid_until else None,
+                "id_number": self.id_number,
+            }
         if self.kind == "hmt_residence":
             return {
                 "name": self.name,
@@ -141,7 +154,16 @@ _SIDE_FIELDS = {
     "hmt_residence": (("name", "sex", "birth_date", "address", "id_number"),
                       ("issuing_authority", "valid_from", "valid_until", "permit_number", "issue_count")),
 }
+_SIDE_FIELDS["foreign_pr"] = (("name_en", "name_zh", "sex", "birth_date", "nationality", "valid_from", "valid_until",
+                                "id_number"), ())
 DOCUMENTS = tuple(_SIDE_FIELDS)
+_NATIONS = {"CAN": "124", "USA": "840", "GBR": "826", "DEU": "276", "FRA": "250", "JPN": "392", "KOR": "410",
+            "AUS": "036", "RUS": "643", "ITA": "380", "ESP": "724", "NLD": "528", "BRA": "076", "IND": "356", "SGP": "702"}
+_LATIN_SURNAMES = ["SMITH", "MUELLER", "GARCIA", "ROSSI", "TANAKA", "KIM", "IVANOV", "MARTIN", "SILVA", "BROWN",
+                   "JOHNSON", "DUBOIS", "KUMAR", "NOVAK", "OCONNOR"]
+_LATIN_GIVEN = ["JOHN", "ANNA", "MARIA", "DAVID", "YUKI", "MIN JUN", "OLGA", "PIERRE", "LUCAS", "EMMA", "PRIYA",
+                "THOMAS", "SOFIA", "JAMES", "ELENA"]
+_ZH_NAMES = ["史密斯", "安娜", "马丁", "金敏俊", "田中由纪", "大卫", "席尔瓦", "布朗"]
 
 
 # --------------------------------------------------------------------------- identities
@@ -214,6 +236,48 @@ def random_hmt_identity(rng: random.Random, today: dt.date = dt.date(2026, 1, 1)
     return dataclasses.replace(base, ethnicity="", id_number=body + check_character(body), issuing_authority=authority,
                                valid_from=issued, valid_until=_add_years(issued, 5), kind="hmt_residence",
                                permit_number=permit, issue_count=rng.randint(1, 4))
+
+
+def random_pr_identity(rng: random.Random, today: dt.date = dt.date(2026, 1, 1)) -> Identity:
+    """A holder of the 2023 foreigner's permanent residence ID card: the number
+    ``9 PP NNN YYYYMMDD SSS C`` (issuing province, nationality, birth date, sequence)."""
+    base = random_identity(rng, today)
+    nation = rng.choice(sorted(_NATIONS))
+    province = rng.choice(["11", "31", "44", "32", "33", "51", "42", "21", "37", "35"])
+    seq = rng.randrange(0, 500) * 2 + (1 if base.sex == "男" else 0)
+    body = f"9{province}{_NATIONS[nation]}{base.birth_date:%Y%m%d}{seq:03d}"
+    issued = max(dt.date(2023, 12, 1), today - dt.timedelta(days=rng.randrange(1, 700)))
+    name_zh = rng.choice(_ZH_NAMES) if rng.random() < 0.5 else ""
+    return dataclasses.replace(base, name=name_zh, ethnicity="", id_number=body + check_character(body), kind="foreign_pr",
+                               name_en=f"{rng.choice(_LATIN_SURNAMES)}, {rng.choice(_LATIN_GIVEN)}", nationality=nation,
+                               valid_from=issued, valid_until=_add_years(issued, 10), issuing_authority="")
+
+
+def render_pr_front(ident: Identity, rng: random.Random, portrait: Image.Image | None = None) -> Image.Image:
+    """The 2023 foreigner's permanent residence ID card front: bilingual labels, portrait right."""
+    img = _card_base(rng)
+    d = ImageDraw.Draw(img)
+    ink = tuple(rng.randint(0, 35) for _ in range(3))
+    red = (rng.randint(170, 210), rng.randint(20, 50), rng.randint(20, 50))
+    _spaced(d, (40, 22), "中华人民共和国外国人永久居留身份证", _font("serif_bold", 34), red, 2)
+    d.text((40, 66), "Foreign Permanent Resident ID Card", font=_font("sans", 22), fill=red)
+    label_font, value_font = _font("sans", 20), _font("sans", 26)
+    rows = [("姓名/Name", ident.name_en or ""), ("", ident.name), ("性别/Sex", ("男/M" if ident.sex == "男" else "女/F")),
+            ("出生日期/Date of Birth", f"{ident.birth_date:%Y.%m.%d}"), ("国籍/Nationality", ident.nationality or ""),
+            ("有效期限/Period of Validity", f"{ident.valid_from:%Y.%m.%d}-{ident.valid_until:%Y.%m.%d}")]
+    y = 120
+    for label, value in rows:
+        if label:
+            d.text((40, y + 6), label, font=label_font, fill=ink)
+        if value:
+            d.text((290, y), value, font=value_font, fill=ink)
+        y += 52
+    d.text((40, 462), "证件号码/Card No.", font=label_font, fill=ink)
+    _spaced(d, (260, 452), ident.id_number, _font("sans", 32), ink, rng.uniform(4, 7))
+    pw, ph = 210, 270
+    por = portrait.convert("RGB").resize((pw, ph), Image.BILINEAR) if portrait is not None else _portrait(rng, (pw, ph))
+    img.paste(por, (615, 125))
+    return _round_corners(img)
 
 
 # --------------------------------------------------------------------------- card faces
@@ -493,10 +557,11 @@ def make_sample(seed: int, difficulty: str = "medium", *, both_sides: bool | Non
         raise ValueError(f"document must be one of {DOCUMENTS}")
     rng = random.Random(f"{difficulty}:{seed}" if document == "cn_id" else f"{document}:{difficulty}:{seed}")
     wm_rng = random.Random(f"watermark:{difficulty}:{seed}")  # apart, so a clean and a marked sample share the card
-    ident = random_identity(rng) if document == "cn_id" else random_hmt_identity(rng)
+    ident = {"cn_id": random_identity, "hmt_residence": random_hmt_identity, "foreign_pr": random_pr_identity}[document](rng)
     if both_sides is None:
         both_sides = difficulty == "hard" and rng.random() < 0.5
-    pair = [f"{document}_front", f"{document}_back"]
+    pair = [f"{document}_front", f"{document}_back"] if document != "foreign_pr" else [f"{document}_front"]
+    both_sides = both_sides and len(pair) == 2
     sides = pair if both_sides else [rng.choice(pair)]
     if watermark is None:
         watermark = difficulty != "easy" and wm_rng.random() < (0.5 if difficulty == "medium" else 0.8)
@@ -504,7 +569,10 @@ def make_sample(seed: int, difficulty: str = "medium", *, both_sides: bool | Non
     marks: list[dict] = []
     faces = []
     for side in sides:
-        card = render_front(ident, rng) if side.endswith("_front") else render_back(ident, rng)
+        if side == "foreign_pr_front":
+            card = render_pr_front(ident, rng)
+        else:
+            card = render_front(ident, rng) if side.endswith("_front") else render_back(ident, rng)
         if watermark and not on_photo:
             marks.append({"on": "card", **_watermark(card, wm_rng)})
         faces.append(card)
