@@ -189,9 +189,9 @@ def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="kyc bench ocr", description=__doc__.split("\n\n")[0])
     p.add_argument("--n", type=int, default=100, help="photos per difficulty (default 100)")
     p.add_argument("--n-hard", type=int, default=None, help="photos for the hard set (default: --n)")
-    p.add_argument("--difficulties", default="easy,medium,hard,medium:clean,medium:watermarked,medium@hmt_residence,medium@foreign_pr",
+    p.add_argument("--difficulties", default="easy,medium,hard,medium:clean,medium:watermarked,medium@hmt_residence,medium@foreign_pr,medium@travel_permit",
                    help="comma-separated levels; LEVEL:clean never draws a watermark, LEVEL:watermarked always does; "
-                        "a suffix @DOCUMENT sets the card (cn_id, hmt_residence, foreign_pr)")
+                        "a suffix @DOCUMENT sets the card (cn_id, hmt_residence, foreign_pr, travel_permit)")
     p.add_argument("--seed0", type=int, default=1000, help="first seed of every set (another value: a fresh set)")
     p.add_argument("--engines", default="rapidocr", help="comma-separated: rapidocr,tesseract")
     p.add_argument("--n-second-engine", type=int, default=20, help="photos per difficulty for engines after the first")

@@ -36,7 +36,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from kyc.ocr.gb11643 import check_character, region_codes
 
-__all__ = ["Identity", "Sample", "random_identity", "random_hmt_identity", "random_pr_identity", "render_pr_front", "DOCUMENTS", "render_front", "render_back", "make_sample", "DIFFICULTIES"]
+__all__ = ["Identity", "Sample", "random_identity", "random_hmt_identity", "random_pr_identity", "render_pr_front", "random_travel_identity", "render_travel_front", "DOCUMENTS", "render_front", "render_back", "make_sample", "DIFFICULTIES"]
 
 DIFFICULTIES = ("easy", "medium", "hard")
 CARD_W, CARD_H = 856, 540
@@ -89,6 +89,18 @@ class Identity:
     nationality: str | None = None  # foreign_pr: ISO 3166-1 alpha-3
 
     def fields(self) -> dict[str, str | None]:
+        if self.kind == "travel_permit":
+            return {
+                "name_zh": self.name,
+                "name_en": self.name_en,
+                "birth_date": self.birth_date.isoformat(),
+                "sex": self.sex,
+                "valid_from": self.valid_from.isoformat(),
+                "valid_until": self.valid_until.isoformat() if self.valid_until else None,
+                "issuing_authority": self.issuing_authority,
+                "permit_number": self.permit_number,
+                "issue_count": str(self.issue_count),
+            }
         if self.kind == "foreign_pr":
             return {
                 "name_en": self.name_en,
@@ -156,6 +168,8 @@ _SIDE_FIELDS = {
 }
 _SIDE_FIELDS["foreign_pr"] = (("name_en", "name_zh", "sex", "birth_date", "nationality", "valid_from", "valid_until",
                                 "id_number"), ())
+_SIDE_FIELDS["travel_permit"] = (("name_zh", "name_en", "birth_date", "sex", "valid_from", "valid_until",
+                                   "issuing_authority", "permit_number", "issue_count"), ())
 DOCUMENTS = tuple(_SIDE_FIELDS)
 _NATIONS = {"CAN": "124", "USA": "840", "GBR": "826", "DEU": "276", "FRA": "250", "JPN": "392", "KOR": "410",
             "AUS": "036", "RUS": "643", "ITA": "380", "ESP": "724", "NLD": "528", "BRA": "076", "IND": "356", "SGP": "702"}
@@ -251,6 +265,50 @@ def random_pr_identity(rng: random.Random, today: dt.date = dt.date(2026, 1, 1))
     return dataclasses.replace(base, name=name_zh, ethnicity="", id_number=body + check_character(body), kind="foreign_pr",
                                name_en=f"{rng.choice(_LATIN_SURNAMES)}, {rng.choice(_LATIN_GIVEN)}", nationality=nation,
                                valid_from=issued, valid_until=_add_years(issued, 10), issuing_authority="")
+
+
+_PINYIN = ["CHAN", "WONG", "LEE", "CHEUNG", "LAU", "HO", "NG", "LIN", "CHEN", "HUANG", "TAI MAN", "KA YAN", "WAI LING",
+           "CHI KEUNG", "SIU MING", "MEI LING", "CHIH HAO", "YU TING"]
+
+
+def random_travel_identity(rng: random.Random, today: dt.date = dt.date(2026, 1, 1)) -> Identity:
+    """A holder of a mainland travel permit: Hong Kong (H), Macau (M) or Taiwan (8 digits)."""
+    base = random_identity(rng, today)
+    region = rng.choice(["H", "M", "T"])
+    number = (region if region != "T" else "") + f"{rng.randrange(10**8):08d}"
+    title = "台湾居民来往大陆通行证" if region == "T" else "港澳居民来往内地通行证"
+    issued = today - dt.timedelta(days=rng.randrange(1, 9 * 365))
+    adult = (issued - base.birth_date).days >= 18 * 365
+    until = _add_years(issued, 10 if adult else 5)
+    if until <= today:
+        issued, until = _add_years(issued, 5), _add_years(until, 5)
+    name_en = f"{rng.choice(_PINYIN[:10])}, {rng.choice(_PINYIN[10:])}"
+    return dataclasses.replace(base, ethnicity=title, kind="travel_permit", name_en=name_en, permit_number=number,
+                               issue_count=rng.randint(0, 5), valid_from=issued, valid_until=until,
+                               issuing_authority="公安部出入境管理局", id_number="")
+
+
+def render_travel_front(ident: Identity, rng: random.Random, portrait: Image.Image | None = None) -> Image.Image:
+    """A mainland travel permit's identity side: title, portrait left, labelled fields right."""
+    img = _card_base(rng)
+    d = ImageDraw.Draw(img)
+    ink = tuple(rng.randint(0, 35) for _ in range(3))
+    green = (rng.randint(0, 40), rng.randint(90, 130), rng.randint(60, 100))
+    _spaced(d, (60, 24), ident.ethnicity, _font("serif_bold", 40), green, 6)  # the title, kept in ``ethnicity``
+    label_font, value_font = _font("sans", 22), _font("sans", 26)
+    rows = [("姓名", ident.name), ("", ident.name_en or ""), ("出生日期", f"{ident.birth_date:%Y.%m.%d}"), ("性别", ident.sex),
+            ("有效期限", f"{ident.valid_from:%Y.%m.%d}-{ident.valid_until:%Y.%m.%d}"), ("签发机关", ident.issuing_authority),
+            ("证件号码", ident.permit_number or ""), ("换证次数", f"{ident.issue_count:02d}")]
+    y = 100
+    for label, value in rows:
+        if label:
+            d.text((290, y + 3), label, font=label_font, fill=ink)
+        d.text((420, y), value, font=value_font, fill=ink)
+        y += 52
+    pw, ph = 230, 300
+    por = portrait.convert("RGB").resize((pw, ph), Image.BILINEAR) if portrait is not None else _portrait(rng, (pw, ph))
+    img.paste(por, (35, 140))
+    return _round_corners(img)
 
 
 def render_pr_front(ident: Identity, rng: random.Random, portrait: Image.Image | None = None) -> Image.Image:
@@ -557,10 +615,11 @@ def make_sample(seed: int, difficulty: str = "medium", *, both_sides: bool | Non
         raise ValueError(f"document must be one of {DOCUMENTS}")
     rng = random.Random(f"{difficulty}:{seed}" if document == "cn_id" else f"{document}:{difficulty}:{seed}")
     wm_rng = random.Random(f"watermark:{difficulty}:{seed}")  # apart, so a clean and a marked sample share the card
-    ident = {"cn_id": random_identity, "hmt_residence": random_hmt_identity, "foreign_pr": random_pr_identity}[document](rng)
+    ident = {"cn_id": random_identity, "hmt_residence": random_hmt_identity, "foreign_pr": random_pr_identity,
+             "travel_permit": random_travel_identity}[document](rng)
     if both_sides is None:
         both_sides = difficulty == "hard" and rng.random() < 0.5
-    pair = [f"{document}_front", f"{document}_back"] if document != "foreign_pr" else [f"{document}_front"]
+    pair = [f"{document}_front", f"{document}_back"] if document in ("cn_id", "hmt_residence") else [f"{document}_front"]
     both_sides = both_sides and len(pair) == 2
     sides = pair if both_sides else [rng.choice(pair)]
     if watermark is None:
@@ -571,6 +630,8 @@ def make_sample(seed: int, difficulty: str = "medium", *, both_sides: bool | Non
     for side in sides:
         if side == "foreign_pr_front":
             card = render_pr_front(ident, rng)
+        elif side == "travel_permit_front":
+            card = render_travel_front(ident, rng)
         else:
             card = render_front(ident, rng) if side.endswith("_front") else render_back(ident, rng)
         if watermark and not on_photo:

@@ -8,7 +8,7 @@ pipeline, masking and the review console read this registry.
 
 from __future__ import annotations
 
-from kyc.ocr.layouts import cn_id, foreign_pr, hmt_residence, mrz
+from kyc.ocr.layouts import cn_id, foreign_pr, hmt_residence, mrz, travel_permit
 from kyc.ocr.layouts._base import COMMON_FIELDS, CommonField, DocumentFields, Layout
 
 __all__ = [
@@ -35,7 +35,7 @@ def _register(layout: Layout) -> None:
 
 
 for _layout in (cn_id.FRONT, cn_id.BACK, hmt_residence.FRONT, hmt_residence.BACK, foreign_pr.FRONT,
-                *mrz.LAYOUTS):
+                travel_permit.FRONT, *mrz.LAYOUTS):
     _register(_layout)
 
 
