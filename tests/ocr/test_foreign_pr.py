@@ -69,3 +69,9 @@ def test_synthetic_card_reads_exactly(settings):
     got = doc.fields.as_text()
     assert {k: got[k] for k in gt["fields"]} == gt["fields"]
     assert doc.valid and doc.portrait is not None
+
+
+def test_latin_name_keeps_its_printed_comma_form():
+    layout = get_layout("foreign_pr_front")
+    lines = [L("SMITH,JOHN" if ln.text == "SMITH, JOHN" else ln.text, ln.x0, ln.y0, ln.x1, ln.y1) for ln in _lines(_number())]
+    assert layout.parse(lines)[0].name_en == "SMITH, JOHN"

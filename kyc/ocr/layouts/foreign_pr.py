@@ -130,6 +130,8 @@ def _parse(lines: list[TextLine]) -> tuple[ForeignPrFront, dict[str, float]]:
                 break
     name_en = values.get("name_en", ("", 0.0))[0]
     name_en = re.sub(r"[^A-Z ,\-']", "", name_en.upper()).strip(" ,") or None
+    if name_en:  # printed "SURNAME, GIVEN": OCR often drops the space after the comma
+        name_en = re.sub(r"\s*,\s*", ", ", re.sub(r"\s+", " ", name_en))
     name_zh, zh_conf = None, 0.0
     if name_row is not None and name_row + 1 < len(rows):
         below = "".join(x.text for x in rows[name_row + 1])
