@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
+from api.workpool import WorkPool
 from kyc.access import RateLimiter, create_client
 from kyc.config import Settings
+from kyc.privacy.residency import enforce_residency
 from kyc.storage import ApiClient, Database
 from kyc.vault import Vault
 from kyc.verification import VerificationService, default_engines, load_rules, purge_expired
@@ -31,7 +33,10 @@ class Services:
     db: Database
     vault: Vault
     verifications: VerificationService
-    limiter: RateLimiter
+    limiter: RateLimiter  # per API key
+    auth_failure_limiter: RateLimiter  # wrong or missing keys, per client address
+    anonymous_limiter: RateLimiter  # public routes, per client address
+    engines: WorkPool  # decoding and engine work of the engine routes, off the event loop
 
 
 def _bootstrap_keys(settings: Settings, db: Database) -> None:
@@ -52,11 +57,21 @@ def _bootstrap_keys(settings: Settings, db: Database) -> None:
         log.warning("created a development %s key in %s", "admin" if admin else "API", path)
 
 
-async def _purge_periodically(db: Database, interval_s: float) -> None:
+def _enforce_webhook_residency(settings: Settings, db: Database) -> None:
+    from kyc.storage import AuditEntry
+
+    with db.session() as s:
+        if s.scalar(select(AuditEntry.seq).where(AuditEntry.action == "service.decommission").limit(1)) is not None:
+            raise RuntimeError("refusing to start: this database was decommissioned (`kyc decommission`); its keys are destroyed")
+        hooks = {cid: url for cid, url in s.execute(select(ApiClient.id, ApiClient.webhook_url).where(ApiClient.webhook_url.is_not(None)))}
+    enforce_residency(settings, hooks)
+
+
+async def _purge_periodically(db: Database, interval_s: float, result_retention_days: float | None = None) -> None:
     while True:
         await asyncio.sleep(interval_s)
         try:
-            n = await asyncio.to_thread(purge_expired, db)
+            n = await asyncio.to_thread(purge_expired, db, result_retention_days=result_retention_days)
             if n:
                 log.info("purged %d expired retained images", n)
         except Exception as exc:  # keep the task alive; the next round retries
@@ -65,15 +80,29 @@ async def _purge_periodically(db: Database, interval_s: float) -> None:
 
 @contextlib.asynccontextmanager
 async def service_lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
+    enforce_residency(settings)  # before connecting anywhere: no data target outside the jurisdiction
     db = Database.from_settings(settings)
     await asyncio.to_thread(db.migrate)
+    try:
+        await asyncio.to_thread(_enforce_webhook_residency, settings, db)
+    except Exception:
+        db.dispose()
+        raise
     vault = Vault(settings)
     await asyncio.to_thread(vault.ensure_service_keys, db)
     await asyncio.to_thread(_bootstrap_keys, settings, db)
     engines = getattr(app.state, "engines", None) or default_engines(settings, app.state)
     service = VerificationService(settings, db, vault, engines, load_rules(settings.decision_rules_file))
-    app.state.services = Services(db, vault, service, RateLimiter(settings.rate_limit_per_minute))
-    purger = asyncio.create_task(_purge_periodically(db, settings.purge_interval_s))
+    app.state.services = Services(
+        db,
+        vault,
+        service,
+        RateLimiter(settings.rate_limit_per_minute),
+        RateLimiter(settings.auth_failures_per_minute),
+        RateLimiter(settings.anonymous_per_minute),
+        WorkPool(settings.engine_workers, settings.engine_queue),
+    )
+    purger = asyncio.create_task(_purge_periodically(db, settings.purge_interval_s, settings.result_retention_days))
     try:
         yield
     finally:
@@ -81,4 +110,5 @@ async def service_lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[No
         with contextlib.suppress(asyncio.CancelledError):
             await purger
         await asyncio.to_thread(service.shutdown)
+        await asyncio.to_thread(app.state.services.engines.shutdown)
         db.dispose()

@@ -71,6 +71,7 @@ CODES: dict[str, ErrorInfo] = dict(
         _e("liveness_session_expired", 410, "The liveness session has expired; start a new one."),
         _e("liveness_session_used", 409, "The liveness session has already been used."),
         _e("video_too_long", 413, "The video has more frames than a liveness check accepts."),
+        _e("liveness_quota_exceeded", 429, "This client has too many open liveness sessions; finish or let some expire."),
         _e("liveness_result_not_found", 404, "No liveness result is waiting for this session; it was never finished or was already taken."),
         # --- consent, verification, subjects (issue 5) ---
         _e("consent_required", 403, "No valid consent covers this processing."),
@@ -80,6 +81,7 @@ CODES: dict[str, ErrorInfo] = dict(
         _e("policy_not_found", 404, "The privacy policy version does not exist."),
         _e("verification_not_found", 404, "The verification does not exist."),
         _e("subject_not_found", 404, "No data is held for this subject."),
+        _e("subject_ref_invalid", 422, "The subject_ref is empty, too long or contains control or bidi characters."),
         _e("idempotency_conflict", 409, "The Idempotency-Key was used with a different request."),
         _e("deadline_exceeded", 504, "The verification did not finish within its deadline."),
         _e("rate_limited", 429, "Too many requests; slow down."),
@@ -89,15 +91,22 @@ CODES: dict[str, ErrorInfo] = dict(
         _e("policy_exists", 409, "This privacy policy version already exists."),
         _e("service_busy", 503, "The service is at capacity; retry shortly."),
         _e("request_too_large", 413, "The request body is larger than the configured limit."),
+        _e("malformed_body", 400, "The request body could not be parsed (broken JSON or multipart)."),
+        _e("unsupported_media_type", 415, "The request body has the wrong Content-Type for this route."),
+        _e("method_not_allowed", 405, "This route does not accept this HTTP method."),
         # --- admin review console (issue 6) ---
         _e("staff_unauthenticated", 401, "Sign in to the admin console first."),
         _e("staff_sign_in_failed", 401, "Wrong username or password."),
         _e("staff_account_locked", 423, "This account is locked after repeated failed sign-ins; try again later."),
+        _e("staff_sign_in_throttled", 429, "Too many sign-in attempts; wait a moment and try again."),
         _e("staff_forbidden", 403, "Your role does not allow this page or action."),
         _e("csrf_failed", 403, "The form is stale or was not sent by this console; reload the page and try again."),
         _e("staff_user_exists", 409, "A staff account with this username already exists."),
         _e("staff_user_not_found", 404, "The staff account does not exist."),
         _e("decision_conflict", 409, "This verification has already been decided or is not awaiting review."),
+        # --- privacy mechanisms (issue 15) ---
+        _e("receipt_not_available", 409, "This receipt does not exist yet: a withdrawal receipt needs a withdrawn consent."),
+        _e("residency_violation", 422, "The target is outside the hosts and networks declared inside the data's jurisdiction."),
         _e("retained_image_not_found", 404, "The retained image does not exist or has expired."),
         _e("client_not_found", 404, "The client application does not exist."),
         # --- operator ---

@@ -1,4 +1,8 @@
-"""Rate limits: a token bucket per API key (requests per minute), in process memory.
+"""Rate limits: a sliding window per key (at most N requests in any 60 seconds), in memory.
+
+A token bucket whose burst is a fraction of N lets through either less or (over a
+window boundary) more than "N per minute"; a sliding log of the last N request times
+says exactly what the README promises. Memory is O(N) per active key.
 
 Per-subject failure limits are counted from the database instead (see
 ``kyc.verification.service``), so they hold across processes and restarts.
@@ -8,6 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 
 from kyc.errors import error
 
@@ -15,20 +20,46 @@ __all__ = ["RateLimiter"]
 
 
 class RateLimiter:
-    def __init__(self, per_minute: int, burst: int | None = None, clock=time.monotonic) -> None:
-        self.rate = per_minute / 60.0
-        self.capacity = float(burst or max(1, per_minute // 6))
-        self.clock = clock
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
+    """At most ``per_minute`` hits per key within any ``window_s`` seconds."""
 
-    def hit(self, key: str) -> None:
-        """Take one token for ``key`` or raise ``rate_limited`` with the seconds to wait."""
+    def __init__(self, per_minute: int, window_s: float = 60.0, clock=time.monotonic) -> None:
+        self.limit = int(per_minute)
+        self.window_s = float(window_s)
+        self.clock = clock
+        self._hits: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+        self._last_sweep = clock()
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        times = self._hits.get(key)
+        if times is None:
+            times = self._hits[key] = deque()
+        while times and times[0] <= now - self.window_s:
+            times.popleft()
+        return times
+
+    def _sweep(self, now: float) -> None:
+        """Forget keys idle for a whole window (bounded memory under many addresses)."""
+        if now - self._last_sweep < self.window_s:
+            return
+        self._last_sweep = now
+        for key in [k for k, t in self._hits.items() if not t or t[-1] <= now - self.window_s]:
+            del self._hits[key]
+
+    def check(self, key: str) -> None:
+        """Raise ``rate_limited`` if ``key`` is at its limit, without counting a hit."""
         now = self.clock()
         with self._lock:
-            tokens, last = self._buckets.get(key, (self.capacity, now))
-            tokens = min(self.capacity, tokens + (now - last) * self.rate)
-            if tokens < 1.0:
-                self._buckets[key] = (tokens, now)
-                raise error("rate_limited", retry_after_s=round((1.0 - tokens) / self.rate, 2))
-            self._buckets[key] = (tokens - 1.0, now)
+            times = self._recent(key, now)
+            if len(times) >= self.limit:
+                raise error("rate_limited", retry_after_s=round(times[0] + self.window_s - now, 2))
+
+    def hit(self, key: str) -> None:
+        """Count one hit for ``key`` or raise ``rate_limited`` with the seconds to wait."""
+        now = self.clock()
+        with self._lock:
+            self._sweep(now)
+            times = self._recent(key, now)
+            if len(times) >= self.limit:
+                raise error("rate_limited", retry_after_s=round(times[0] + self.window_s - now, 2))
+            times.append(now)

@@ -14,5 +14,12 @@ def serve(
     """Run the HTTP service."""
     import uvicorn
 
+    from kyc.privacy.residency import startup_violations
+
     s = get_settings()
+    problems = startup_violations(s)  # residency (issue 15): say why before starting anything
+    if problems:
+        for p in problems:
+            typer.echo(f"refusing to start: {p}", err=True)
+        raise typer.Exit(2)
     uvicorn.run("api.main:create_app", factory=True, host=host or s.host, port=port or s.port, log_level="info")

@@ -33,6 +33,7 @@ from kyc.verification import Engines
 class Template:
     colour: tuple
     model: str = "fake-face-1"
+    quality: object | None = None  # the real Template's in-memory quality report
 
     def to_bytes(self) -> bytes:
         return b"FAKETPL1" + bytes(int(c) for c in self.colour) + b"\x00" * 120
@@ -45,6 +46,7 @@ class Comparison:
     threshold: float
     model: str
     operating_point: str
+    stage: str | None = None
 
 
 @dataclass
