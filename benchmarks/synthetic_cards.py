@@ -18,11 +18,13 @@ Difficulty levels:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import json
 import math
 import random
+import re
 import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -34,7 +36,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from kyc.ocr.gb11643 import check_character, region_codes
 
-__all__ = ["Identity", "Sample", "random_identity", "render_front", "render_back", "make_sample", "DIFFICULTIES"]
+__all__ = ["Identity", "Sample", "random_identity", "random_hmt_identity", "random_pr_identity", "render_pr_front", "random_travel_identity", "render_travel_front", "DOCUMENTS", "render_front", "render_back", "make_sample", "DIFFICULTIES"]
 
 DIFFICULTIES = ("easy", "medium", "hard")
 CARD_W, CARD_H = 856, 540
@@ -45,10 +47,28 @@ _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁�
 _COMPOUND = ["欧阳", "司马", "上官", "诸葛", "东方"]
 _GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华文辉建国玉兰志强婷雪梅海燕鹏飞宇浩然子轩梓涵欣怡思远晨曦嘉怡俊杰晓东丹丹佳琪一鸣天佑雨萱诗涵博文昊然若曦宏伟永红春梅秋菊冬梅金凤"
 _ETHNIC = ["汉"] * 12 + ["回", "满", "蒙古", "壮", "维吾尔", "藏", "苗", "彝", "土家", "朝鲜", "侗", "瑶", "白", "哈尼", "哈萨克", "傣", "黎"]
+_MINORITY_GIVEN = ["买买提", "艾力", "阿依古丽", "吐尔逊", "古丽", "艾合买提", "热依拉", "努尔", "阿不都", "加娜尔", "叶尔兰"]
 _ROADS = "人民解放建设中山和平胜利幸福光明新华文化友谊团结东风长江黄河青年朝阳复兴振兴兴华"
 _ROAD_KIND = ["路", "街", "大道", "巷"]
 _VILLAGE = ["村", "社区", "组"]
-_WATERMARKS = ["复印无效", "仅供实名认证使用", "再次复印无效", "仅限本次使用"]
+# Watermarks as people put them on ID photos they send (several texts, an app's name).
+_WATERMARKS = ["复印无效", "再次复印无效", "仅供{app}实名认证使用", "仅限{app}使用", "仅供办理{biz}使用 他用无效",
+               "{app}", "此复印件仅供{app}审核使用", "仅供实名认证使用", "仅限本次使用"]
+_WM_APPS = ["支付宝", "微信支付", "招商银行", "京东金融", "美团", "滴滴出行", "携程旅行", "中国移动", "拼多多", "闲鱼",
+            "平安银行", "抖音", "Alipay", "WeChat Pay"]
+_WM_BUSINESS = ["银行开户", "手机卡业务", "入职登记", "租房登记", "快递实名"]
+_WM_COLOURS = {  # RGB ranges; grey and black ones are the hard case for colour-based suppression
+    "red": ((190, 255), (0, 60), (0, 60)),
+    "blue": ((0, 60), (60, 140), (180, 255)),
+    "orange": ((230, 255), (120, 170), (0, 40)),
+    "green": ((0, 80), (130, 190), (0, 90)),
+    "grey": ((100, 170), None, None),
+    "black": ((0, 50), None, None),
+}
+_WM_COLOUR_WEIGHTS = {"red": 4, "blue": 4, "orange": 1, "green": 1, "grey": 2, "black": 1}
+# Card areas (x0, y0, x1, y1 in px) a single watermark is centred on: every field, the portrait.
+_WM_TARGETS = [(150, 66, 420, 110), (150, 133, 460, 175), (150, 199, 450, 240), (150, 265, 560, 420),
+               (265, 448, 820, 495), (560, 60, 810, 370), (290, 389, 800, 430), (290, 457, 800, 500), (200, 150, 650, 400)]
 
 
 @dataclass
@@ -62,8 +82,49 @@ class Identity:
     issuing_authority: str
     valid_from: dt.date
     valid_until: dt.date | None  # None: 长期
+    kind: str = "cn_id"  # or "hmt_residence": the residence permit for Hong Kong, Macau and Taiwan residents
+    permit_number: str | None = None  # hmt_residence: the holder's travel-permit number
+    issue_count: int | None = None  # hmt_residence: 签发次数
+    name_en: str | None = None  # foreign_pr: the name in Latin letters ("SURNAME, GIVEN")
+    nationality: str | None = None  # foreign_pr: ISO 3166-1 alpha-3
 
     def fields(self) -> dict[str, str | None]:
+        if self.kind == "travel_permit":
+            return {
+                "name_zh": self.name,
+                "name_en": self.name_en,
+                "birth_date": self.birth_date.isoformat(),
+                "sex": self.sex,
+                "valid_from": self.valid_from.isoformat(),
+                "valid_until": self.valid_until.isoformat() if self.valid_until else None,
+                "issuing_authority": self.issuing_authority,
+                "permit_number": self.permit_number,
+                "issue_count": str(self.issue_count),
+            }
+        if self.kind == "foreign_pr":
+            return {
+                "name_en": self.name_en,
+                "name_zh": self.name or None,
+                "sex": "M" if self.sex == "男" else "F",
+                "birth_date": self.birth_date.isoformat(),
+                "nationality": self.nationality,
+                "valid_from": self.valid_from.isoformat(),
+                "valid_until": self.valid_until.isoformat() if self.valid_until else None,
+                "id_number": self.id_number,
+            }
+        if self.kind == "hmt_residence":
+            return {
+                "name": self.name,
+                "sex": self.sex,
+                "birth_date": self.birth_date.isoformat(),
+                "address": self.address,
+                "id_number": self.id_number,
+                "issuing_authority": self.issuing_authority,
+                "valid_from": self.valid_from.isoformat(),
+                "valid_until": self.valid_until.isoformat() if self.valid_until else None,
+                "permit_number": self.permit_number,
+                "issue_count": str(self.issue_count),
+            }
         return {
             "name": self.name,
             "sex": self.sex,
@@ -88,17 +149,35 @@ class Sample:
     truth: dict[str, object] = field(default_factory=dict)
 
     def ground_truth(self) -> dict[str, object]:
-        front = {k: v for k, v in self.identity.fields().items() if k in FRONT_FIELDS}
-        back = {k: v for k, v in self.identity.fields().items() if k in BACK_FIELDS}
+        front_keys, back_keys = _SIDE_FIELDS[self.identity.kind]
+        front = {k: v for k, v in self.identity.fields().items() if k in front_keys}
+        back = {k: v for k, v in self.identity.fields().items() if k in back_keys}
         return {
             "difficulty": self.difficulty,
-            "documents": [{"type": s, "fields": front if s == "cn_id_front" else back} for s in self.sides],
+            "documents": [{"type": s, "fields": front if s.endswith("_front") else back} for s in self.sides],
             **self.truth,
         }
 
 
 FRONT_FIELDS = ("name", "sex", "ethnicity", "birth_date", "address", "id_number")
 BACK_FIELDS = ("issuing_authority", "valid_from", "valid_until")
+_SIDE_FIELDS = {
+    "cn_id": (FRONT_FIELDS, BACK_FIELDS),
+    "hmt_residence": (("name", "sex", "birth_date", "address", "id_number"),
+                      ("issuing_authority", "valid_from", "valid_until", "permit_number", "issue_count")),
+}
+_SIDE_FIELDS["foreign_pr"] = (("name_en", "name_zh", "sex", "birth_date", "nationality", "valid_from", "valid_until",
+                                "id_number"), ())
+_SIDE_FIELDS["travel_permit"] = (("name_zh", "name_en", "birth_date", "sex", "valid_from", "valid_until",
+                                   "issuing_authority", "permit_number", "issue_count"), ())
+DOCUMENTS = tuple(_SIDE_FIELDS)
+_NATIONS = {"CAN": "124", "USA": "840", "GBR": "826", "DEU": "276", "FRA": "250", "JPN": "392", "KOR": "410",
+            "AUS": "036", "RUS": "643", "ITA": "380", "ESP": "724", "NLD": "528", "BRA": "076", "IND": "356", "SGP": "702"}
+_LATIN_SURNAMES = ["SMITH", "MUELLER", "GARCIA", "ROSSI", "TANAKA", "KIM", "IVANOV", "MARTIN", "SILVA", "BROWN",
+                   "JOHNSON", "DUBOIS", "KUMAR", "NOVAK", "OCONNOR"]
+_LATIN_GIVEN = ["JOHN", "ANNA", "MARIA", "DAVID", "YUKI", "MIN JUN", "OLGA", "PIERRE", "LUCAS", "EMMA", "PRIYA",
+                "THOMAS", "SOFIA", "JAMES", "ELENA"]
+_ZH_NAMES = ["史密斯", "安娜", "马丁", "金敏俊", "田中由纪", "大卫", "席尔瓦", "布朗"]
 
 
 # --------------------------------------------------------------------------- identities
@@ -134,10 +213,18 @@ def random_identity(rng: random.Random, today: dt.date = dt.date(2026, 1, 1)) ->
     county = prefix[-3:] if len(prefix) > 3 else prefix
     authority = (prefix[prefix.find("省") + 1 :] if "省" in prefix else prefix[prefix.find("区") + 1 :] if "自治区" in prefix else prefix[3:] or prefix)
     authority = (authority or county) + "公安局"
+    # A city's district is usually served by a branch: 深圳市公安局南山分局.
+    m = re.fullmatch(r"(.+?市)(.{1,4})区公安局", authority)
+    if m and rng.random() < 0.5:
+        authority = f"{m.group(1)}公安局{m.group(2)}分局"
+    ethnicity = rng.choice(_ETHNIC)
+    name = surname + given
+    if ethnicity in ("维吾尔", "哈萨克"):  # names of the minority form: given name·father's name
+        name = rng.choice(_MINORITY_GIVEN) + "·" + rng.choice(_MINORITY_GIVEN)
     return Identity(
-        name=surname + given,
+        name=name,
         sex=sex,
-        ethnicity=rng.choice(_ETHNIC),
+        ethnicity=ethnicity,
         birth_date=birth,
         address=prefix + street,
         id_number=body + check_character(body),
@@ -145,6 +232,110 @@ def random_identity(rng: random.Random, today: dt.date = dt.date(2026, 1, 1)) ->
         valid_from=issued,
         valid_until=until,
     )
+
+
+def random_hmt_identity(rng: random.Random, today: dt.date = dt.date(2026, 1, 1)) -> Identity:
+    """A holder of the residence permit for Hong Kong, Macau or Taiwan residents: a
+    810000/820000/830000 number, a mainland address, a city bureau, 5 years' validity."""
+    base = random_identity(rng, today)
+    prefix = rng.choice(["810000", "820000", "830000"])
+    body = f"{prefix}{base.birth_date:%Y%m%d}{rng.randrange(0, 500) * 2 + (1 if base.sex == '男' else 0):03d}"
+    if prefix == "830000":
+        permit = f"{rng.randrange(10**8):08d}"
+    else:
+        permit = ("H" if prefix == "810000" else "M") + f"{rng.randrange(10**8):08d}"
+    city = re.match(r"^(.+?(?:市|州|盟|地区))", base.issuing_authority)
+    authority = (city.group(1) if city else base.issuing_authority.replace("公安局", "")) + "公安局"
+    issued = today - dt.timedelta(days=rng.randrange(1, 4 * 365))
+    return dataclasses.replace(base, ethnicity="", id_number=body + check_character(body), issuing_authority=authority,
+                               valid_from=issued, valid_until=_add_years(issued, 5), kind="hmt_residence",
+                               permit_number=permit, issue_count=rng.randint(1, 4))
+
+
+def random_pr_identity(rng: random.Random, today: dt.date = dt.date(2026, 1, 1)) -> Identity:
+    """A holder of the 2023 foreigner's permanent residence ID card: the number
+    ``9 PP NNN YYYYMMDD SSS C`` (issuing province, nationality, birth date, sequence)."""
+    base = random_identity(rng, today)
+    nation = rng.choice(sorted(_NATIONS))
+    province = rng.choice(["11", "31", "44", "32", "33", "51", "42", "21", "37", "35"])
+    seq = rng.randrange(0, 500) * 2 + (1 if base.sex == "男" else 0)
+    body = f"9{province}{_NATIONS[nation]}{base.birth_date:%Y%m%d}{seq:03d}"
+    issued = max(dt.date(2023, 12, 1), today - dt.timedelta(days=rng.randrange(1, 700)))
+    name_zh = rng.choice(_ZH_NAMES) if rng.random() < 0.5 else ""
+    return dataclasses.replace(base, name=name_zh, ethnicity="", id_number=body + check_character(body), kind="foreign_pr",
+                               name_en=f"{rng.choice(_LATIN_SURNAMES)}, {rng.choice(_LATIN_GIVEN)}", nationality=nation,
+                               valid_from=issued, valid_until=_add_years(issued, 10), issuing_authority="")
+
+
+_PINYIN = ["CHAN", "WONG", "LEE", "CHEUNG", "LAU", "HO", "NG", "LIN", "CHEN", "HUANG", "TAI MAN", "KA YAN", "WAI LING",
+           "CHI KEUNG", "SIU MING", "MEI LING", "CHIH HAO", "YU TING"]
+
+
+def random_travel_identity(rng: random.Random, today: dt.date = dt.date(2026, 1, 1)) -> Identity:
+    """A holder of a mainland travel permit: Hong Kong (H), Macau (M) or Taiwan (8 digits)."""
+    base = random_identity(rng, today)
+    region = rng.choice(["H", "M", "T"])
+    number = (region if region != "T" else "") + f"{rng.randrange(10**8):08d}"
+    title = "台湾居民来往大陆通行证" if region == "T" else "港澳居民来往内地通行证"
+    issued = today - dt.timedelta(days=rng.randrange(1, 9 * 365))
+    adult = (issued - base.birth_date).days >= 18 * 365
+    until = _add_years(issued, 10 if adult else 5)
+    if until <= today:
+        issued, until = _add_years(issued, 5), _add_years(until, 5)
+    name_en = f"{rng.choice(_PINYIN[:10])}, {rng.choice(_PINYIN[10:])}"
+    return dataclasses.replace(base, ethnicity=title, kind="travel_permit", name_en=name_en, permit_number=number,
+                               issue_count=rng.randint(0, 5), valid_from=issued, valid_until=until,
+                               issuing_authority="公安部出入境管理局", id_number="")
+
+
+def render_travel_front(ident: Identity, rng: random.Random, portrait: Image.Image | None = None) -> Image.Image:
+    """A mainland travel permit's identity side: title, portrait left, labelled fields right."""
+    img = _card_base(rng)
+    d = ImageDraw.Draw(img)
+    ink = tuple(rng.randint(0, 35) for _ in range(3))
+    green = (rng.randint(0, 40), rng.randint(90, 130), rng.randint(60, 100))
+    _spaced(d, (60, 24), ident.ethnicity, _font("serif_bold", 40), green, 6)  # the title, kept in ``ethnicity``
+    label_font, value_font = _font("sans", 22), _font("sans", 26)
+    rows = [("姓名", ident.name), ("", ident.name_en or ""), ("出生日期", f"{ident.birth_date:%Y.%m.%d}"), ("性别", ident.sex),
+            ("有效期限", f"{ident.valid_from:%Y.%m.%d}-{ident.valid_until:%Y.%m.%d}"), ("签发机关", ident.issuing_authority),
+            ("证件号码", ident.permit_number or ""), ("换证次数", f"{ident.issue_count:02d}")]
+    y = 100
+    for label, value in rows:
+        if label:
+            d.text((290, y + 3), label, font=label_font, fill=ink)
+        d.text((420, y), value, font=value_font, fill=ink)
+        y += 52
+    pw, ph = 230, 300
+    por = portrait.convert("RGB").resize((pw, ph), Image.BILINEAR) if portrait is not None else _portrait(rng, (pw, ph))
+    img.paste(por, (35, 140))
+    return _round_corners(img)
+
+
+def render_pr_front(ident: Identity, rng: random.Random, portrait: Image.Image | None = None) -> Image.Image:
+    """The 2023 foreigner's permanent residence ID card front: bilingual labels, portrait right."""
+    img = _card_base(rng)
+    d = ImageDraw.Draw(img)
+    ink = tuple(rng.randint(0, 35) for _ in range(3))
+    red = (rng.randint(170, 210), rng.randint(20, 50), rng.randint(20, 50))
+    _spaced(d, (40, 22), "中华人民共和国外国人永久居留身份证", _font("serif_bold", 34), red, 2)
+    d.text((40, 66), "Foreign Permanent Resident ID Card", font=_font("sans", 22), fill=red)
+    label_font, value_font = _font("sans", 20), _font("sans", 26)
+    rows = [("姓名/Name", ident.name_en or ""), ("", ident.name), ("性别/Sex", ("男/M" if ident.sex == "男" else "女/F")),
+            ("出生日期/Date of Birth", f"{ident.birth_date:%Y.%m.%d}"), ("国籍/Nationality", ident.nationality or ""),
+            ("有效期限/Period of Validity", f"{ident.valid_from:%Y.%m.%d}-{ident.valid_until:%Y.%m.%d}")]
+    y = 120
+    for label, value in rows:
+        if label:
+            d.text((40, y + 6), label, font=label_font, fill=ink)
+        if value:
+            d.text((290, y), value, font=value_font, fill=ink)
+        y += 52
+    d.text((40, 462), "证件号码/Card No.", font=label_font, fill=ink)
+    _spaced(d, (260, 452), ident.id_number, _font("sans", 32), ink, rng.uniform(4, 7))
+    pw, ph = 210, 270
+    por = portrait.convert("RGB").resize((pw, ph), Image.BILINEAR) if portrait is not None else _portrait(rng, (pw, ph))
+    img.paste(por, (615, 125))
+    return _round_corners(img)
 
 
 # --------------------------------------------------------------------------- card faces
@@ -217,8 +408,9 @@ def render_front(ident: Identity, rng: random.Random, portrait: Image.Image | No
     _spaced(d, (vx, 66), ident.name, name_font, ink, 4)
     d.text((lx, 138), "性  别", font=label_font, fill=label_color)
     d.text((vx, 133), ident.sex, font=value_font, fill=ink)
-    d.text((268, 138), "民  族", font=label_font, fill=label_color)
-    d.text((362, 133), ident.ethnicity, font=value_font, fill=ink)
+    if ident.kind == "cn_id":
+        d.text((268, 138), "民  族", font=label_font, fill=label_color)
+        d.text((362, 133), ident.ethnicity, font=value_font, fill=ink)
     d.text((lx, 204), "出  生", font=label_font, fill=label_color)
     b = ident.birth_date
     d.text((vx, 199), str(b.year), font=value_font, fill=ink)
@@ -252,10 +444,20 @@ def render_back(ident: Identity, rng: random.Random) -> Image.Image:
              cy + 34 * math.sin(math.radians(-90 + k * 36)) * (1 if k % 2 == 0 else 0.4)) for k in range(10)]
     d.polygon(star, fill=(250, 215, 60))
     ink = tuple(rng.randint(0, 35) for _ in range(3))
-    _spaced(d, (262, 62), "中华人民共和国", _font("serif_bold", 42), ink, 10)
-    _spaced(d, (252, 132), "居民身份证", _font("serif_bold", 62), ink, 18)
     label_font = _font("sans", 26)
     value_font = _font("sans", 28)
+    if ident.kind == "hmt_residence":
+        _spaced(d, (262, 62), "中华人民共和国", _font("serif_bold", 42), ink, 10)
+        _spaced(d, (248, 130), "港澳台居民居住证", _font("serif_bold", 50), ink, 6)
+        rows = [("签发机关", ident.issuing_authority),
+                ("有效期限", f"{ident.valid_from:%Y.%m.%d}-{ident.valid_until:%Y.%m.%d}"),
+                ("通行证号码", ident.permit_number or ""), ("签发次数", f"{ident.issue_count:02d}")]
+        for i, (label, value) in enumerate(rows):
+            d.text((150, 290 + i * 58), label, font=label_font, fill=ink)
+            d.text((310, 287 + i * 58), value, font=value_font, fill=ink)
+        return _round_corners(img)
+    _spaced(d, (262, 62), "中华人民共和国", _font("serif_bold", 42), ink, 10)
+    _spaced(d, (252, 132), "居民身份证", _font("serif_bold", 62), ink, 18)
     d.text((150, 392), "签发机关", font=label_font, fill=ink)
     d.text((290, 389), ident.issuing_authority, font=value_font, fill=ink)
     d.text((150, 460), "有效期限", font=label_font, fill=ink)
@@ -312,17 +514,68 @@ def _card_quad(rng: random.Random, center: tuple[float, float], width: float, an
     return pts @ rot.T + np.array(center)
 
 
-def _watermark(img: Image.Image, rng: random.Random, box: tuple[int, int, int, int]) -> None:
-    text = rng.choice(_WATERMARKS)
-    x0, y0, x1, y1 = box
-    layer = Image.new("RGBA", img.size, (0, 0, 0, 0))
+def _wm_colour(rng: random.Random) -> tuple[str, tuple[int, int, int]]:
+    name = rng.choices(list(_WM_COLOUR_WEIGHTS), weights=list(_WM_COLOUR_WEIGHTS.values()))[0]
+    r, g, b = _WM_COLOURS[name]
+    if g is None:
+        v = rng.randint(*r)
+        return name, (v, v, v)
+    return name, (rng.randint(*r), rng.randint(*g), rng.randint(*b))
+
+
+def watermark_layer(size: tuple[int, int], rng: random.Random, target: tuple[int, int, int, int] | None = None) -> tuple[Image.Image, dict]:
+    """A transparent RGBA layer of ``size`` with a watermark as real ones vary: one of
+    several texts (an app's name among them), font, colour, opacity 15-60 %, angle,
+    and either one stamp centred on ``target`` (a field, the ID number, the portrait)
+    or the text tiled over the whole layer. Returns the layer and what was drawn."""
+    w, h = size
+    template = rng.choice(_WATERMARKS)
+    text = template.format(app=rng.choice(_WM_APPS), biz=rng.choice(_WM_BUSINESS))
+    colour_name, rgb = _wm_colour(rng)
+    opacity = rng.uniform(0.15, 0.60)
+    kind = rng.choice(["bold", "sans", "serif", "serif_bold"])
+    angle = rng.choice([0.0, rng.uniform(-45, 45), rng.uniform(-45, 45)])
+    tiled = rng.random() < 0.45
+    layer = Image.new("RGBA", (w, h), (0, 0, 0, 0))
     d = ImageDraw.Draw(layer)
-    size = max(24, (x1 - x0) // (len(text) + 2))
-    font = _font("bold", size)
-    color = (rng.randint(0, 80), rng.randint(0, 80), rng.randint(120, 255), rng.randint(50, 90))
-    d.text((x0 + (x1 - x0) * 0.12, (y0 + y1) / 2 - size / 2), text, font=font, fill=color)
-    layer = layer.rotate(rng.uniform(-25, 25), center=((x0 + x1) / 2, (y0 + y1) / 2))
+    fill = (*rgb, int(round(255 * opacity)))
+    if tiled:
+        size_px = rng.randint(max(18, w // 40), max(24, w // 22))
+        font = _font(kind, size_px)
+        step_x = d.textlength(text, font=font) + rng.uniform(0.5, 2.5) * size_px
+        step_y = size_px * rng.uniform(2.2, 4.0)
+        # Drawn on a larger canvas and rotated, so the tiling covers the corners too.
+        big = Image.new("RGBA", (2 * w, 2 * h), (0, 0, 0, 0))
+        bd = ImageDraw.Draw(big)
+        y, row = 0.0, 0
+        while y < 2 * h:
+            x = -(row % 2) * step_x / 2
+            while x < 2 * w:
+                bd.text((x, y), text, font=font, fill=fill)
+                x += step_x
+            y += step_y
+            row += 1
+        big = big.rotate(angle, resample=Image.BICUBIC, center=(w, h))
+        layer = big.crop((w // 2, h // 2, w // 2 + w, h // 2 + h))
+    else:
+        x0, y0, x1, y1 = target or (int(w * 0.1), int(h * 0.2), int(w * 0.9), int(h * 0.8))
+        size_px = rng.randint(max(24, w // 26), max(30, int(w / max(4, len(text)) * 0.9)))
+        font = _font(kind, size_px)
+        tw = d.textlength(text, font=font)
+        cx, cy = (x0 + x1) / 2 + rng.uniform(-0.2, 0.2) * (x1 - x0), (y0 + y1) / 2
+        d.text((cx - tw / 2, cy - size_px * 0.6), text, font=font, fill=fill)
+        layer = layer.rotate(angle, resample=Image.BICUBIC, center=(cx, cy))
+    info = {"text": text, "colour": colour_name, "opacity": round(opacity, 2), "angle": round(angle, 1), "tiled": tiled}
+    return layer, info
+
+
+def _watermark(img: Image.Image, rng: random.Random) -> dict:
+    """Stamp a watermark on a rendered card (RGBA, card px), over a random field or tiled."""
+    layer, info = watermark_layer(img.size, rng, rng.choice(_WM_TARGETS))
+    alpha = np.asarray(img)[..., 3].copy()
     img.alpha_composite(layer)
+    img.putalpha(Image.fromarray(alpha))  # the stamp stays inside the card's outline
+    return info
 
 
 def _glare(scene: np.ndarray, rng: random.Random) -> None:
@@ -347,20 +600,42 @@ def photograph(card: Image.Image, seed: int = 0) -> bytes:
     return buf.getvalue()
 
 
-def make_sample(seed: int, difficulty: str = "medium", *, both_sides: bool | None = None) -> Sample:
-    """One photo of a synthetic card, reproducible from ``seed``."""
+def make_sample(seed: int, difficulty: str = "medium", *, both_sides: bool | None = None,
+                watermark: bool | None = None, document: str = "cn_id") -> Sample:
+    """One photo of a synthetic card, reproducible from ``seed``.
+
+    ``watermark``: None draws one as the difficulty says (never on ``easy``, half the
+    medium photos, 80 % of the hard ones); True always, False never. A watermark is
+    stamped on the card (a marked photocopy) or, a third of the time, drawn over the
+    whole photo as an app does (:func:`watermark_layer`).
+    """
     if difficulty not in DIFFICULTIES:
         raise ValueError(f"difficulty must be one of {DIFFICULTIES}")
-    rng = random.Random(f"{difficulty}:{seed}")
-    ident = random_identity(rng)
+    if document not in DOCUMENTS:
+        raise ValueError(f"document must be one of {DOCUMENTS}")
+    rng = random.Random(f"{difficulty}:{seed}" if document == "cn_id" else f"{document}:{difficulty}:{seed}")
+    wm_rng = random.Random(f"watermark:{difficulty}:{seed}")  # apart, so a clean and a marked sample share the card
+    ident = {"cn_id": random_identity, "hmt_residence": random_hmt_identity, "foreign_pr": random_pr_identity,
+             "travel_permit": random_travel_identity}[document](rng)
     if both_sides is None:
         both_sides = difficulty == "hard" and rng.random() < 0.5
-    sides = ["cn_id_front", "cn_id_back"] if both_sides else [rng.choice(["cn_id_front", "cn_id_back"])]
+    pair = [f"{document}_front", f"{document}_back"] if document in ("cn_id", "hmt_residence") else [f"{document}_front"]
+    both_sides = both_sides and len(pair) == 2
+    sides = pair if both_sides else [rng.choice(pair)]
+    if watermark is None:
+        watermark = difficulty != "easy" and wm_rng.random() < (0.5 if difficulty == "medium" else 0.8)
+    on_photo = watermark and wm_rng.random() < 1 / 3
+    marks: list[dict] = []
     faces = []
     for side in sides:
-        card = render_front(ident, rng) if side == "cn_id_front" else render_back(ident, rng)
-        if difficulty != "easy" and rng.random() < (0.5 if difficulty == "medium" else 0.8):
-            _watermark(card, rng, (60, 100, CARD_W - 60, CARD_H - 100))
+        if side == "foreign_pr_front":
+            card = render_pr_front(ident, rng)
+        elif side == "travel_permit_front":
+            card = render_travel_front(ident, rng)
+        else:
+            card = render_front(ident, rng) if side.endswith("_front") else render_back(ident, rng)
+        if watermark and not on_photo:
+            marks.append({"on": "card", **_watermark(card, wm_rng)})
         faces.append(card)
     # Scene size like a phone photo, downscaled: card width 40-70 % of the photo.
     W, H = (1280, 960) if rng.random() < 0.5 else (960, 1280)
@@ -394,6 +669,12 @@ def make_sample(seed: int, difficulty: str = "medium", *, both_sides: bool | Non
         quad = _card_quad(rng, (cx, cy), width, angle, persp)
         _place(scene, card, quad)
         corners.append([[round(float(x), 1), round(float(y), 1)] for x, y in quad])
+    if on_photo:
+        layer, info = watermark_layer((W, H), wm_rng)
+        pil = Image.fromarray(scene, "RGB").convert("RGBA")
+        pil.alpha_composite(layer)
+        scene = np.asarray(pil.convert("RGB")).copy()
+        marks.append({"on": "photo", **info})
     if difficulty == "hard" or (difficulty == "medium" and rng.random() < 0.3):
         _glare(scene, rng)
     if difficulty != "easy":
@@ -405,7 +686,8 @@ def make_sample(seed: int, difficulty: str = "medium", *, both_sides: bool | Non
     buf = io.BytesIO()
     Image.fromarray(scene, "RGB").save(buf, format="JPEG", quality=quality)
     return Sample(image=buf.getvalue(), difficulty=difficulty, identity=ident, sides=sides,
-                  truth={"seed": seed, "angle_deg": round(angle % 360, 1), "jpeg_quality": quality, "corners": corners})
+                  truth={"seed": seed, "angle_deg": round(angle % 360, 1), "jpeg_quality": quality, "corners": corners,
+                         "watermarks": marks})
 
 
 def main(argv: list[str] | None = None) -> int:

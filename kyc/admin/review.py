@@ -20,6 +20,7 @@ from kyc.admin.watermark import watermark_image
 from kyc.admin.webhooks import enqueue_delivery
 from kyc.audit import append_audit
 from kyc.errors import error
+from kyc.ocr.layouts import field_labels
 from kyc.storage.admin_models import WebhookDelivery
 from kyc.storage.db import Database
 from kyc.storage.models import ApiClient, RetainedImage, Subject, Verification, utcnow
@@ -37,19 +38,8 @@ __all__ = [
     "FIELD_LABELS",
 ]
 
-FIELD_LABELS = {
-    "name": "Name",
-    "id_number": "ID number",
-    "sex": "Sex",
-    "valid_until": "Valid until",
-    "valid_from": "Valid from",
-    "birth_date": "Date of birth",
-    "ethnicity": "Ethnicity",
-    "address": "Address",
-    "authority": "Issuing authority",
-    "nationality": "Nationality",
-    "document_number": "Document number",
-}
+# Labels of every field name a registered layout (or the common names) uses.
+FIELD_LABELS = field_labels()
 
 
 @dataclass(frozen=True)

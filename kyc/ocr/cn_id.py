@@ -14,9 +14,10 @@ import re
 from dataclasses import dataclass
 
 from kyc.ocr.checks import Check, failed, passed
-from kyc.ocr.gb11643 import normalise_id_number, validate_id_number
+from kyc.ocr.divisions import authority_division, is_complete, match_division
+from kyc.ocr.gb11643 import birth_date_of, normalise_id_number, validate_id_number
 
-__all__ = ["ETHNIC_GROUPS", "TextLine", "group_rows", "classify_side", "parse_front", "parse_back", "validate_front", "validate_back", "WATERMARK"]
+__all__ = ["ETHNIC_GROUPS", "TextLine", "group_rows", "classify_side", "front_score", "back_score", "parse_front", "parse_back", "validate_front", "validate_back", "check_address", "check_authority", "WATERMARK"]
 
 
 @dataclass(frozen=True)
@@ -64,14 +65,24 @@ def _squash(text: str) -> str:
     return re.sub(r"[\s:：]", "", text)
 
 
+def front_score(lines: list[TextLine]) -> float:
+    """How strongly the lines say ID card front: labels found, +2 for an 18-character number."""
+    text = "".join(_squash(line.text) for line in lines)
+    return float(sum(k in text for k in _FRONT_KEYS) + (2 if normalise_id_number(text) else 0))
+
+
+def back_score(lines: list[TextLine]) -> float:
+    """How strongly the lines say ID card back: labels found, +2 for a validity period."""
+    text = "".join(_squash(line.text) for line in lines)
+    return float(sum(k in text for k in _BACK_KEYS) + (2 if _VALIDITY.search(text.translate(_DIGITS)) else 0))
+
+
 def classify_side(lines: list[TextLine]) -> tuple[str | None, float]:
     """``cn_id_front``, ``cn_id_back`` or None, with a score (labels and patterns found)."""
-    text = "".join(_squash(line.text) for line in lines)
-    front = sum(k in text for k in _FRONT_KEYS) + (2 if normalise_id_number(text) else 0)
-    back = sum(k in text for k in _BACK_KEYS) + (2 if _VALIDITY.search(text.translate(_DIGITS)) else 0)
+    front, back = front_score(lines), back_score(lines)
     if max(front, back) < 2:
         return None, 0.0
-    return ("cn_id_front", float(front)) if front >= back else ("cn_id_back", float(back))
+    return ("cn_id_front", front) if front >= back else ("cn_id_back", back)
 
 
 def _band(lines: list[TextLine], y0: float, y1: float, x_max: float = 1.0) -> list[TextLine]:
@@ -186,18 +197,32 @@ def parse_front(lines: list[TextLine]) -> tuple[dict[str, str | None], dict[str,
     eth = re.sub(r"[^\u4e00-\u9fff]", "", eth or "")
     # The field holds one of 56 names: a misread label (民政 for 民族) leaves junk before it.
     known = next((g for g in ETHNIC_GROUPS if eth.endswith(g)), None)
+    if known is None:  # overlay characters around it (a watermark): the one name read inside
+        inside = {g for g in ETHNIC_GROUPS if g in eth}
+        inside = {g for g in inside if not any(g != h and g in h for h in inside)}
+        known = inside.pop() if len(inside) == 1 else None
     eth = known or eth
     fields["ethnicity"], conf["ethnicity"] = (eth or None), _conf(eth_lines)
 
     birth_lines = _band(lines, 0.34, 0.46, portrait_x)
     birth_text = _squash(_row_text(birth_lines)).translate(_DIGITS)
     m = re.search(r"((?:19|20)\d{2})\D{0,2}?(\d{1,2})\D{1,2}?(\d{1,2})", birth_text)
+    if m is None:  # the 年/月 labels faded out (a watermark pass): the spaces separate the parts
+        spaced = " ".join(ln.text for ln in birth_lines).translate(_DIGITS)
+        m = re.search(r"((?:19|20)\d{2})\D+(\d{1,2})\D+(\d{1,2})", spaced)
     fields["birth_date"] = None
     if m:
         try:
             fields["birth_date"] = _dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3))).isoformat()
         except ValueError:
             pass
+    if fields["birth_date"] is None and fields["id_number"]:
+        # The separators faded out too (年/月 lost and digits run together): the digits
+        # read are taken when they spell the number's own birth date.
+        digits = re.sub(r"\D", "", birth_text)
+        b = birth_date_of(fields["id_number"])
+        if b is not None and digits in (f"{b.year}{b.month}{b.day}", f"{b:%Y%m%d}"):
+            fields["birth_date"] = b.isoformat()
     conf["birth_date"] = _conf(birth_lines)
 
     addr_lines = [ln for ln in _band(lines, 0.46, 0.8, portrait_x) if _squash(ln.text) not in {"住址", "住", "址"}]
@@ -252,10 +277,47 @@ def validate_front(fields: dict[str, str | None], *, today: _dt.date | None = No
     if eth:
         checks["ethnicity_known"] = (passed("The ethnicity is one of the 56 recognised nationalities.") if eth in ETHNIC_GROUPS
                                      else failed("ethnicity_unknown", "The ethnicity is not one of the 56 recognised nationalities."))
+    checks.update(check_address(fields.get("address"), fields.get("id_number")))
     missing = [k for k in ("name", "sex", "ethnicity", "birth_date", "address", "id_number") if not fields.get(k)]
     checks["fields_complete"] = (failed("fields_missing", "Some fields could not be read: " + ", ".join(missing) + ".")
                                  if missing else passed("Every front field was read."))
     return checks
+
+
+def check_address(address: str | None, id_number: str | None) -> dict[str, Check]:
+    """The address starts with a GB/T 2260 division down to the county, and that division
+    against the ID number's region code.
+
+    A different region is normal (the code is where the number was first issued, and
+    people move), so ``address_region_mismatch`` is a passed check carrying a reason
+    code: reported, never a failure.
+    """
+    if not address:
+        return {}
+    div = match_division(address, max_changes=0)
+    if div is None or not is_complete(div):
+        return {"address_division": failed("address_division_unknown",
+                                           "The address does not start with a known province, city and county.")}
+    out = {"address_division": passed("The address starts with a known province, city and county.")}
+    if id_number and len(id_number) == 18:
+        if id_number[:6] in div.codes:
+            out["address_region"] = passed("The address is in the region of the ID number.")
+        else:
+            out["address_region"] = Check(True, "address_region_mismatch",
+                                          "The address is not in the region the ID number was issued in (people move).")
+    return out
+
+
+def check_authority(authority: str | None) -> dict[str, Check]:
+    """The issuing authority names a known division's public security bureau
+    (``XX市XX县公安局``, ``XX市公安局XX分局``)."""
+    if not authority:
+        return {}
+    div, _ = authority_division(authority, max_changes=0)
+    if div is None:
+        return {"issuing_authority_division": failed("issuing_authority_unknown",
+                                                     "The issuing authority is not a known division's public security bureau.")}
+    return {"issuing_authority_division": passed("The issuing authority is a known division's public security bureau.")}
 
 
 def _add_years(d: _dt.date, years: int) -> _dt.date:
@@ -268,7 +330,7 @@ def _add_years(d: _dt.date, years: int) -> _dt.date:
 def validate_back(fields: dict[str, str | None], *, today: _dt.date | None = None) -> dict[str, Check]:
     """The validity period against ``today`` and against the 5/10/20-year or 长期 terms."""
     today = today or _dt.date.today()
-    checks: dict[str, Check] = {}
+    checks: dict[str, Check] = check_authority(fields.get("issuing_authority"))
     start = fields.get("valid_from")
     end = fields.get("valid_until")
     long_term = fields.get("long_term") == "true"

@@ -20,6 +20,7 @@ listed in :attr:`DocumentReading.errors`.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import logging
 import math
@@ -30,10 +31,14 @@ import numpy as np
 from kyc.config import Settings, get_settings
 from kyc.errors import CODES, error
 from kyc.images import decode_image
-from kyc.ocr.cn_id import TextLine, classify_side, group_rows, parse_back, parse_front, validate_back, validate_front
+from kyc.ocr.cn_id import TextLine, group_rows
 from kyc.ocr.engines import OcrEngine, crop_box, get_engine
 from kyc.ocr.geometry import CARD_SIZE, CardQuad, find_card_quads, quad_from_boxes, warp_card
+from kyc.ocr.layouts import Layout, card_layouts
+from kyc.ocr.layouts.cn_id import FRONT as _CN_FRONT
+from kyc.ocr.layouts.mrz import from_reading
 from kyc.ocr.mrz import best_mrz, find_mrz_lines
+from kyc.ocr.watermarks import close_overlays, fade_colour, fade_light
 from kyc.ocr.reading import Document, DocumentReading
 
 __all__ = ["read_document", "read_image"]
@@ -43,7 +48,8 @@ log = logging.getLogger("kyc.ocr")
 _CARD_DET_SIDE = 512  # detector input for a straightened card, px (longer side)
 _PAGE_DET_SIDE = 1280  # detector input for a whole photo, px
 _MAX_TILT_DEG = 12.0  # on a straightened card, lines tilted more are overlays (watermarks)
-_PORTRAIT = (0.63, 0.08, 0.95, 0.80)  # x0, y0, x1, y1 of the portrait on the front, card fractions
+# Text boxes starting inside the ID card's portrait are face features, not text.
+_PORTRAIT = _CN_FRONT.portrait or (1.0, 0.0, 1.0, 0.0)
 
 
 def read_document(data: bytes, *, today: _dt.date | None = None, settings: Settings | None = None) -> DocumentReading:
@@ -58,19 +64,16 @@ def read_image(image: np.ndarray, *, today: _dt.date | None = None, settings: Se
     s = settings or get_settings()
     today = today or _dt.date.today()
     engine = get_engine(s)
-    documents: list[Document] = []
-    errors: list[dict] = []
     quads = find_card_quads(image)
-    cut_off = False
-    for index, quad in enumerate(quads):
-        doc = _read_card(image, quad, engine, today)
-        if doc is None:
-            continue
-        if quad.touches_border and not _complete(doc):
-            cut_off = True
-            errors.append(_err("document_cut_off", card=index))
-            continue
-        documents.append(doc)
+    documents, errors, cut_off = _read_quads(image, quads, engine, today)
+    if not documents:
+        # A watermark tiled over the whole photo can break the card's edges or draw
+        # false ones: look for the outline again with thin strokes closed over.
+        closed = [q for q in find_card_quads(close_overlays(image)) if not any(_similar(q, p) for p in quads)]
+        if closed:
+            documents2, errors2, cut_off2 = _read_quads(image, closed, engine, today)
+            if documents2:
+                documents, errors, cut_off, quads = documents2, errors2, cut_off2, closed
     if not documents:
         documents, saw_text, page_cut_off = _read_page(image, engine, today)
         cut_off = cut_off or page_cut_off
@@ -83,7 +86,31 @@ def read_image(image: np.ndarray, *, today: _dt.date | None = None, settings: Se
             if saw_text:
                 raise error("document_unreadable")
             raise error("document_not_found")
-    return DocumentReading(documents=documents, errors=errors, engine=engine.name)
+    return DocumentReading(documents=tuple(documents), errors=tuple(errors), engine=engine.name)
+
+
+def _read_quads(image: np.ndarray, quads: list[CardQuad], engine: OcrEngine,
+                today: _dt.date) -> tuple[list[Document], list[dict], bool]:
+    """The documents read inside each card outline; problems per card; whether one ran off the photo."""
+    documents: list[Document] = []
+    errors: list[dict] = []
+    cut_off = False
+    for index, quad in enumerate(quads):
+        doc = _read_card(image, quad, engine, today)
+        if doc is None:
+            continue
+        if quad.touches_border and not _complete(doc):
+            cut_off = True
+            errors.append(_err("document_cut_off", card=index))
+            continue
+        documents.append(doc)
+    return documents, errors, cut_off
+
+
+def _similar(a: CardQuad, b: CardQuad) -> bool:
+    """Whether two outlines are the same card (corners within 2 % of its size)."""
+    size = float(np.ptp(a.corners, axis=0).max()) or 1.0
+    return float(np.abs(a.corners - b.corners).max()) < 0.02 * size
 
 
 def _err(code: str, **detail: object) -> dict:
@@ -98,20 +125,10 @@ def _tilt(box: np.ndarray) -> float:
     return abs(math.degrees(math.atan2(dy, dx)))
 
 
-def _ink(card: np.ndarray) -> np.ndarray:
-    """The card with coloured overlays faded: per pixel the brightest channel, as 3 channels.
-
-    Printed values are black, so they stay dark in every channel; a coloured watermark
-    (复印无效 in blue or red) or the coloured background print is bright in at least one.
-    """
-    top = card.max(axis=2)
-    return cv2.merge([top, top, top])
-
-
 def _lines(card: np.ndarray, engine: OcrEngine) -> tuple[list[TextLine], np.ndarray]:
     """The card's text lines, in card fractions, after turning it upright; and the upright card."""
     h, w = card.shape[:2]
-    colour, card = card, _ink(card)
+    colour, card = card, fade_colour(card)
     boxes = [b for b in engine.detect(card, _CARD_DET_SIDE) if _tilt(b) < _MAX_TILT_DEG or _tilt(b) > 180 - _MAX_TILT_DEG]
     if not boxes:
         return [], card
@@ -145,25 +162,36 @@ def _mrz_document(rows: list[str], today: _dt.date, scores: list[float]) -> Docu
     if reading is None:
         return None
     conf = round(min(scores), 4) if scores else 0.0
-    return Document(type=reading.type, fields=reading.fields, checks=reading.checks,
-                    confidence={k: conf for k in reading.fields}, mrz_lines=reading.lines)
+    return Document(type=reading.type, fields=from_reading(reading.fields), checks=reading.checks,
+                    confidence={k: conf for k in reading.fields}, mrz_lines=tuple(reading.lines))
 
 
 def _card_document(lines: list[TextLine], card: np.ndarray, today: _dt.date) -> Document | None:
     mrz = _mrz_document(_rows(lines), today, [ln.score for ln in lines if len(ln.text) >= 20])
     if mrz is not None:
         return mrz
-    side, _score = classify_side(lines)
-    if side == "cn_id_front":
-        fields, conf = parse_front(lines)
+    layout = classify_card(lines)
+    if layout is None or layout.parse is None or layout.validate is None:
+        return None
+    fields, conf = layout.parse(lines)
+    portrait = None
+    if layout.portrait is not None:
         h, w = card.shape[:2]
-        x0, y0, x1, y1 = _PORTRAIT
+        x0, y0, x1, y1 = layout.portrait
         portrait = card[int(y0 * h) : int(y1 * h), int(x0 * w) : int(x1 * w)].copy()
-        return Document("cn_id_front", fields, validate_front(fields, today=today), conf, portrait=portrait)
-    if side == "cn_id_back":
-        fields, conf = parse_back(lines)
-        return Document("cn_id_back", fields, validate_back(fields, today=today), conf)
-    return None
+    return Document(layout.type, fields, layout.validate(fields, today=today), conf, portrait=portrait)
+
+
+def classify_card(lines: list[TextLine]) -> Layout | None:
+    """The registered card layout whose text the lines show most strongly (a score of 2 or
+    more: two labels, or a label and the layout's number pattern); the first registered wins
+    a tie."""
+    best, best_score = None, 1.99
+    for layout in card_layouts():
+        score = layout.classify(lines) if layout.classify is not None else 0.0
+        if score > best_score:
+            best, best_score = layout, score
+    return best
 
 
 def _read_card(image: np.ndarray, quad: CardQuad, engine: OcrEngine, today: _dt.date) -> Document | None:
@@ -189,11 +217,75 @@ def _read_card(image: np.ndarray, quad: CardQuad, engine: OcrEngine, today: _dt.
                 doc4 = _card_document(lines4, upright4, today)
                 if doc4 is not None and doc4.type == doc.type and _complete(doc4):
                     doc, quad = doc4, retry
+    if doc is not None and doc.mrz_lines is None and _doubtful(doc):
+        doc = _second_pass(doc, upright, engine, today)
     if doc is not None and doc.mrz_lines is not None and not _mrz_valid(doc):
         doc = _card_mrz_second_opinion(doc, lines, upright, engine, today)
     if doc is not None:
-        doc.corners = [[round(float(x), 1), round(float(y), 1)] for x, y in quad.corners]
+        doc = dataclasses.replace(doc, corners=tuple((round(float(x), 1), round(float(y), 1)) for x, y in quad.corners))
     return doc
+
+
+_LOW_CONFIDENCE = 0.9  # a field read below this (or a failed check) gets the watermark pass
+
+
+def _doubtful(doc: Document) -> bool:
+    return not doc.valid or min(doc.confidence.values(), default=0.0) < _LOW_CONFIDENCE
+
+
+def _second_pass(doc: Document, card: np.ndarray, engine: OcrEngine, today: _dt.date) -> Document:
+    """The card read again with translucent overlays faded (:func:`fade_light`), and the
+    readings combined field by field (:func:`choose_fields`)."""
+    lines, _ = _lines_fixed(card, engine, prepare=fade_light)
+    other = _card_document(lines, card, today)
+    if other is None or other.type != doc.type:
+        return doc
+    return choose_fields(doc, [other], today)
+
+
+def choose_fields(doc: Document, others: list[Document], today: _dt.date, max_fields: int = 6) -> Document:
+    """The mix of several readings of one card whose layout checks hold most often.
+
+    Per field, the values read by ``doc`` and ``others`` (same layout) are the
+    candidates; each mix of the fields that differ (at most ``max_fields``, the rest
+    from ``doc``) is validated by the layout, and the mix with the most checks passed
+    wins, then the one with the highest summed confidence. Values are only ever taken
+    from a reading: nothing is made up.
+    """
+    from itertools import product
+
+    layout = doc.layout
+    if layout.validate is None:
+        return doc
+    readings = [doc, *[o for o in others if o.type == doc.type]]
+    values = [r.fields.as_dict() for r in readings]
+    options: dict[str, list[int]] = {}
+    for key in values[0]:
+        seen: dict[object, int] = {}
+        for i, v in enumerate(values):
+            if v[key] is not None and v[key] not in seen:
+                seen[v[key]] = i
+        if len(seen) > 1 or (values[0][key] is None and seen):
+            options[key] = list(seen.values())
+    keys = list(options)[:max_fields]
+    if not keys:
+        return doc
+
+    def score(d: Document) -> tuple[int, float]:
+        return sum(c.ok for c in d.checks.values()), sum(d.confidence.values())
+
+    best, best_score = doc, score(doc)
+    for choice in product(*(options[k] for k in keys)):
+        fields = dict(values[0])
+        conf = dict(doc.confidence)
+        for k, i in zip(keys, choice):
+            fields[k] = values[i][k]
+            conf[k] = readings[i].confidence.get(k, 0.0)
+        typed = layout.fields(**fields)
+        cand = Document(doc.type, typed, layout.validate(typed, today=today), conf, portrait=doc.portrait)
+        if score(cand) > best_score:
+            best, best_score = cand, score(cand)
+    return best
 
 
 def _card_mrz_second_opinion(doc: Document, lines: list[TextLine], card: np.ndarray, engine: OcrEngine,
@@ -270,17 +362,13 @@ def _quad_from_card_text(quad: CardQuad, lines: list[TextLine], shape: tuple[int
 
 
 def _complete(doc: Document) -> bool:
-    if doc.type == "cn_id_front":
-        return doc.checks["fields_complete"].ok
-    if doc.type == "cn_id_back":
-        return doc.checks["validity"].code != "validity_unreadable" and bool(doc.fields.get("issuing_authority"))
-    return True
+    return doc.complete
 
 
-def _lines_fixed(card: np.ndarray, engine: OcrEngine) -> tuple[list[TextLine], np.ndarray]:
-    """Like :func:`_lines` with the orientation taken as given."""
+def _lines_fixed(card: np.ndarray, engine: OcrEngine, prepare=fade_colour) -> tuple[list[TextLine], np.ndarray]:
+    """Like :func:`_lines` with the orientation taken as given; ``prepare`` fades overlays."""
     h, w = card.shape[:2]
-    ink = _ink(card)
+    ink = prepare(card)
     boxes = [b for b in engine.detect(ink, _CARD_DET_SIDE) if _tilt(b) < _MAX_TILT_DEG or _tilt(b) > 180 - _MAX_TILT_DEG]
     texts = engine.recognise([crop_box(ink, b) for b in boxes])
     return [
@@ -335,9 +423,8 @@ def _read_page(image: np.ndarray, engine: OcrEngine, today: _dt.date) -> tuple[l
     if mrz is not None:
         docs.append(mrz)
         return docs, True, False
-    side, _ = classify_side(lines)
     cut_off = False
-    if side is not None:
+    if classify_card(lines) is not None:
         for group in _text_groups([b for b, (t, _s) in zip(boxes, texts) if t.strip()], image.shape):
             quad = quad_from_boxes(group, image.shape)
             if quad is None:

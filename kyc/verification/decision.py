@@ -107,6 +107,9 @@ class Evidence:
     liveness: dict[str, object] | None = None  # kind, live, outcome, score, threshold, reasons, model[, passive]
     duplicate: bool = False
     models: dict[str, str] = field(default_factory=dict)
+    # Reason codes that inform without failing (a document check passed with a note, such
+    # as address_region_mismatch: people move): listed in the reasons, status unchanged.
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -144,7 +147,7 @@ def decide(ev: Evidence, rules: DecisionRules) -> Decision:
     if ev.duplicate:
         found.append(("duplicate_identity", rules.action("duplicate_identity")))
 
-    reasons = sorted({code for code, _ in found})
+    reasons = sorted({code for code, _ in found} | set(ev.notes))
     if any(a == "reject" for _, a in found):
         status = "rejected"
     elif found:

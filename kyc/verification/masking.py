@@ -5,10 +5,15 @@
 
 from __future__ import annotations
 
+from kyc.ocr.layouts import COMMON_FIELDS
+
 __all__ = ["mask_name", "mask_id_number", "mask_fields", "MASKED_FIELDS"]
 
 # What a client gets back (masked or as is); everything else only through the export.
-MASKED_FIELDS = ("name", "id_number", "sex", "valid_until")
+# Every layout maps its fields to these common names (kyc.ocr.layouts), so a residence
+# permit, a travel permit or a passport is masked like the ID card.
+_MASKS = {f.name: f.mask for f in COMMON_FIELDS if f.mask is not None}
+MASKED_FIELDS = tuple(_MASKS)
 
 
 def mask_name(name: str) -> str:
@@ -35,9 +40,9 @@ def mask_fields(fields: dict[str, str | None]) -> dict[str, str | None]:
         value = fields.get(key)
         if value is None:
             continue
-        if key == "name":
+        if _MASKS[key] == "name":
             out[key] = mask_name(value)
-        elif key == "id_number":
+        elif _MASKS[key] == "id_number":
             out[key] = mask_id_number(value)
         else:
             out[key] = value

@@ -14,14 +14,11 @@ import numpy as np
 
 from kyc.errors import KycError, error
 from kyc.images import decode_image
+from kyc.ocr import Document
 from kyc.verification.decision import DecisionRules, Evidence
 from kyc.verification.engines import Engines
 
 __all__ = ["VerificationInput", "PipelineResult", "run_pipeline"]
-
-FRONT_TYPES = ("cn_id_front", "passport_td3", "mrz_td1", "mrz_td2", "passport", "mrz_td3")
-BACK_TYPES = ("cn_id_back",)
-
 
 @dataclass
 class VerificationInput:
@@ -38,13 +35,18 @@ class PipelineResult:
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
-def _pick_front(documents: list) -> object:
-    with_portrait = [d for d in documents if getattr(d, "portrait", None) is not None]
-    for pool in (with_portrait, documents):
-        for d in pool:
-            if d.type in FRONT_TYPES or d.type not in BACK_TYPES:
-                return d
+def _pick_front(documents: list[Document]) -> Document:
+    """The document the verification is about: a front side (per the layout registry),
+    one with a portrait first."""
+    fronts = [d for d in documents if d.layout.side == "front"]
+    for d in sorted(fronts, key=lambda d: d.portrait is None):
+        return d
     raise error("document_not_found")
+
+
+def _notes(checks: dict) -> list[str]:
+    """Codes of checks that passed with a note (e.g. ``address_region_mismatch``)."""
+    return [c.code for c in checks.values() if c.ok and c.code]
 
 
 def _failed(checks: dict, prefix: str = "") -> list[tuple[str, str]]:
@@ -55,21 +57,7 @@ def _failed(checks: dict, prefix: str = "") -> list[tuple[str, str]]:
     return out
 
 
-def _common_fields(fields: dict) -> dict:
-    """Add the service's common field names to an MRZ reading (``name``, ``id_number``,
-    ``valid_until``), so masking, duplicate detection and review treat a passport like an
-    ID card. The MRZ's own fields stay as they are."""
-    out = dict(fields)
-    if out.get("id_number") is None and out.get("document_number"):
-        out["id_number"] = out["document_number"]
-    if out.get("name") is None and (out.get("surname") or out.get("given_names")):
-        out["name"] = " ".join(p for p in (out.get("surname"), out.get("given_names")) if p)
-    if out.get("valid_until") is None and out.get("expiry_date"):
-        out["valid_until"] = out["expiry_date"]
-    return out
-
-
-def _read(engines: Engines, data: bytes) -> tuple[list, KycError | None]:
+def _read(engines: Engines, data: bytes) -> tuple[list[Document], KycError | None]:
     """The documents in one photo, or none and the reason (no card, unreadable)."""
     try:
         return list(engines.read_document(data).documents), None
@@ -98,26 +86,27 @@ def run_pipeline(inp: VerificationInput, engines: Engines, rules: DecisionRules)
     back_docs = _read(engines, inp.id_back)[0] if inp.id_back is not None else []
     if front_docs:
         front = _pick_front(front_docs)
-    elif any(d.type not in BACK_TYPES for d in back_docs):
-        front = _pick_front([d for d in back_docs if d.type not in BACK_TYPES])
+    elif any(d.layout.side == "front" for d in back_docs):
+        front = _pick_front(back_docs)
     else:
         raise front_error or error("document_not_found")
     ev.document_type = front.type
-    ev.fields = dict(front.fields)
+    ev.fields = front.common_fields()
     ev.failed_checks = _failed(front.checks)
-    ev.confidence = {k: float(v) for k, v in (front.confidence or {}).items()}
+    ev.notes = _notes(front.checks)
+    ev.confidence = {k: float(v) for k, v in front.confidence.items()}
     if inp.id_back is not None:
-        backs = [d for d in back_docs if d.type in BACK_TYPES] or [d for d in back_docs if d is not front]
+        backs = [d for d in back_docs if d.layout.side == "back"] or [d for d in back_docs if d is not front]
         if not backs and front_docs:
             raise error("document_not_found", "No ID card back was found in the photo.", part="id_back")
         for back in backs[:1]:
-            for k, v in back.fields.items():
+            for k, v in back.common_fields().items():
                 if ev.fields.get(k) is None:
                     ev.fields[k] = v
             ev.failed_checks += _failed(back.checks, "back.")
-            for k, v in (back.confidence or {}).items():
+            ev.notes += _notes(back.checks)
+            for k, v in back.confidence.items():
                 ev.confidence.setdefault(k, float(v))
-    ev.fields = _common_fields(ev.fields)
     timings["document"] = (time.perf_counter() - t0) * 1000
 
     # 2. the live face: a selfie upload, or the best frame of a finished active session
@@ -161,7 +150,7 @@ def run_pipeline(inp: VerificationInput, engines: Engines, rules: DecisionRules)
     # The reader crops the portrait of the layouts it knows (the Chinese ID card); for
     # other documents (passports, cards with the MRZ on the back) the largest face in the
     # front photo is the portrait.
-    portrait = getattr(front, "portrait", None)
+    portrait = front.portrait
     if portrait is None:
         portrait = decode_image(inp.id_front)
     try:

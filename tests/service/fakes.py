@@ -20,29 +20,13 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
+import datetime as dt
+
 from kyc.errors import error
+from kyc.ocr import Check as _Check
+from kyc.ocr import Document, DocumentReading
+from kyc.ocr.layouts.cn_id import CnIdBack, CnIdFront
 from kyc.verification import Engines
-
-
-@dataclass
-class Check:
-    ok: bool
-    code: str | None = None
-    message: str = ""
-
-
-@dataclass
-class Document:
-    type: str
-    fields: dict
-    checks: dict
-    confidence: dict
-    portrait: np.ndarray | None
-
-
-@dataclass
-class Reading:
-    documents: list
 
 
 @dataclass
@@ -98,22 +82,12 @@ class FakeEngines:
         data = png(colour, (200, 126), marker)
         portrait = np.zeros((60, 50, 3), np.uint8)
         portrait[:] = colour[::-1]  # BGR
-        fields = {
-            "name": name,
-            "sex": "男",
-            "ethnicity": "汉",
-            "birth_date": "1949-12-31",
-            "address": "北京市东城区某某路1号",
-            "id_number": id_number,
-            "issuing_authority": None,
-            "valid_from": None,
-            "valid_until": None,
-        }
+        fields = CnIdFront(name, "男", "汉", dt.date(1949, 12, 31), "北京市东城区某某路1号", id_number)
         self.documents[hashlib.sha256(data).hexdigest()] = Document(
             "cn_id_front",
             fields,
-            {k: Check(ok, code) for k, (ok, code) in (checks or {"id_number_checksum": (True, None)}).items()},
-            {k: confidence for k in fields if fields[k]},
+            {k: _Check(ok, code, "") for k, (ok, code) in (checks or {"id_number_checksum": (True, None)}).items()},
+            {k: confidence for k, v in fields.as_dict().items() if v},
             portrait,
         )
         return data
@@ -122,20 +96,20 @@ class FakeEngines:
         data = png((200, 200, 200), (200, 126), marker)
         self.documents[hashlib.sha256(data).hexdigest()] = Document(
             "cn_id_back",
-            {"issuing_authority": "北京市公安局东城分局", "valid_from": "2015-01-01", "valid_until": "2035-01-01"},
-            {"validity": Check(True)},
+            CnIdBack("北京市公安局东城分局", dt.date(2015, 1, 1), dt.date(2035, 1, 1)),
+            {"validity": _Check(True, None, "")},
             {"issuing_authority": 0.98},
             None,
         )
         return data
 
     # --- the Engines interface ---
-    def read_document(self, data: bytes) -> Reading:
+    def read_document(self, data: bytes) -> DocumentReading:
         self.calls += 1
         doc = self.documents.get(hashlib.sha256(data).hexdigest())
         if doc is None:
             raise error("document_not_found")
-        return Reading([doc])
+        return DocumentReading((doc,), engine="fake")
 
     def extract_template(self, image: np.ndarray, role: str) -> Template:
         self.started.set()

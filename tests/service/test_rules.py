@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import replace
 
 import pytest
 
 from kyc.errors import KycError
+from kyc.ocr.layouts.mrz import MrzFields
 from kyc.verification import DecisionRules, Evidence, VerificationInput, decide, load_rules, mask_id_number, mask_name, run_pipeline
 from kyc.verification.masking import mask_fields
 from tests.service.fakes import FakeEngines, png
@@ -93,14 +95,15 @@ def test_pipeline_merges_the_back_and_reports_a_missing_portrait():
     ev = result.evidence
     assert ev.fields["issuing_authority"] == "北京市公安局东城分局" and ev.fields["name"] == "张三明"
     assert ev.face["match"] and result.selfie_template.startswith(b"FAKETPL1")
-    doc = next(iter(fake.documents.values()))
-    doc.portrait = None
+    key = next(iter(fake.documents))
+    fake.documents[key] = dataclasses.replace(fake.documents[key], portrait=None)
     # Without a portrait crop the largest face in the front photo stands in for it ...
     ev = run_pipeline(VerificationInput(front, None, png(colour)), fake.engines(), DecisionRules()).evidence
     assert ev.face_problem is None and ev.face["match"]
     # ... and a front photo without any face is a missing portrait, sent to review.
     dark = fake.id_card((0, 0, 0), marker=3)
-    fake.documents[hashlib.sha256(dark).hexdigest()].portrait = None
+    key = hashlib.sha256(dark).hexdigest()
+    fake.documents[key] = dataclasses.replace(fake.documents[key], portrait=None)
     ev = run_pipeline(VerificationInput(dark, None, png(colour)), fake.engines(), DecisionRules()).evidence
     assert ev.face is None and ev.face_problem == "id_portrait_missing"
     assert decide(ev, DecisionRules()).status == "review"
@@ -112,11 +115,14 @@ def test_pipeline_takes_the_document_from_the_back_when_the_front_has_none():
     fake = FakeEngines()
     colour = (200, 150, 120)
     back = fake.id_card(colour, marker=4)
-    fake.documents[hashlib.sha256(back).hexdigest()].type = "mrz_td1"
-    fake.documents[hashlib.sha256(back).hexdigest()].portrait = None
+    key = hashlib.sha256(back).hexdigest()
+    fields = MrzFields(document_number="D12345678", surname="ZHANG", given_names="SAN MING")
+    fake.documents[key] = dataclasses.replace(fake.documents[key], type="mrz_td1", fields=fields, portrait=None)
     front_photo = png(colour, (200, 126), 5)  # unknown to the reader: document_not_found
     result = run_pipeline(VerificationInput(front_photo, back, png(colour)), fake.engines(), DecisionRules())
     assert result.evidence.document_type == "mrz_td1" and result.evidence.face["match"]
+    # The layout maps the zone's fields to the common names that masking and review use.
+    assert result.evidence.fields["id_number"] == "D12345678" and result.evidence.fields["name"] == "ZHANG SAN MING"
     with pytest.raises(KycError) as exc:
         run_pipeline(VerificationInput(front_photo, None, png(colour)), fake.engines(), DecisionRules())
     assert exc.value.code == "document_not_found"
@@ -151,3 +157,13 @@ def test_pipeline_with_an_active_liveness_session():
     ev = run_pipeline(VerificationInput(fake.id_card(colour), None, None, "sess-1"), engines, DecisionRules()).evidence
     assert taken == ["sess-1"] and ev.liveness["kind"] == "active" and ev.liveness["threshold"] is None
     assert ev.face["match"] and decide(ev, DecisionRules()).status == "approved"
+
+
+def test_a_note_is_a_reason_that_does_not_change_the_status():
+    """address_region_mismatch (the holder moved) is reported, not held against them."""
+    rules = DecisionRules()
+    ev = Evidence(fields={"name": "张三明", "id_number": "11010519491231183X"}, confidence={"name": 0.99},
+                  face={"similarity": 0.9, "threshold": 0.5, "match": True}, liveness={"live": True},
+                  notes=["address_region_mismatch"])
+    d = decide(ev, rules)
+    assert d.status == "approved" and d.reasons == ["address_region_mismatch"]
