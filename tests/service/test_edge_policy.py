@@ -99,12 +99,16 @@ def test_engine_calls_are_audited(api):
 @pytest.fixture
 def fake_reader(monkeypatch):
     """A FAKE document reader (the route's masking is under test, not the OCR)."""
+    import datetime as dt
+
+    from kyc.ocr.layouts.cn_id import CnIdFront
     from kyc.ocr.reading import Document, DocumentReading
 
     fields = {"name": "张三明", "id_number": "11010519491231002X", "address": "北京市东城区某街1号", "sex": "男"}
+    typed = CnIdFront(fields["name"], fields["sex"], "汉", dt.date(1949, 12, 31), fields["address"], fields["id_number"])
 
     def read(data, **_):
-        return DocumentReading([Document(type="cn_id_front", fields=dict(fields), checks={}, confidence={}, mrz_lines=["P<CHN"])])
+        return DocumentReading((Document(type="cn_id_front", fields=typed, mrz_lines=("P<CHN",)),))
 
     monkeypatch.setattr("api.routes.documents.read_document", read)
     return fields
