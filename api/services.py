@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from kyc.access import RateLimiter, create_client
 from kyc.config import Settings
+from kyc.fleet.state import state_from_url
 from kyc.storage import ApiClient, Database
 from kyc.vault import Vault
 from kyc.verification import VerificationService, default_engines, load_rules, purge_expired
@@ -71,8 +72,21 @@ async def service_lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[No
     await asyncio.to_thread(vault.ensure_service_keys, db)
     await asyncio.to_thread(_bootstrap_keys, settings, db)
     engines = getattr(app.state, "engines", None) or default_engines(settings, app.state)
-    service = VerificationService(settings, db, vault, engines, load_rules(settings.decision_rules_file))
-    app.state.services = Services(db, vault, service, RateLimiter(settings.rate_limit_per_minute))
+    # Shared state (issue 13): process memory, or Redis when KYC_REDIS_URL is set; the task
+    # queue when KYC_BROKER_URL is set (else verifications run in this process's pool).
+    state = state_from_url(settings.redis_url, settings.redis_prefix)
+    if settings.redis_url and getattr(app.state, "liveness_sessions", None) is None:
+        from kyc.fleet.sealing import state_key
+        from kyc.fleet.sessions import StateSessionStore
+
+        app.state.liveness_sessions = StateSessionStore(state, state_key(vault.ring()), ttl_s=settings.liveness_session_ttl_s)
+    queue = None
+    if settings.broker_url:
+        from kyc.fleet.queue import JobQueue
+
+        queue = JobQueue(settings, state, vault)
+    service = VerificationService(settings, db, vault, engines, load_rules(settings.decision_rules_file), state=state, queue=queue)
+    app.state.services = Services(db, vault, service, RateLimiter(settings.rate_limit_per_minute, state=state))
     purger = asyncio.create_task(_purge_periodically(db, settings.purge_interval_s))
     try:
         yield
@@ -81,4 +95,6 @@ async def service_lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[No
         with contextlib.suppress(asyncio.CancelledError):
             await purger
         await asyncio.to_thread(service.shutdown)
+        if queue is not None:
+            queue.close()
         db.dispose()

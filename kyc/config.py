@@ -78,6 +78,15 @@ class Settings(BaseSettings):
     liveness_max_video_bytes: int = Field(default=40 * 1024 * 1024, ge=1024)
     liveness_session_ttl_s: float = Field(default=120.0, ge=10.0, le=3600.0)
 
+    # --- fleet (issue 13): shared state, task queue, async results ---
+    redis_url: str | None = None  # shared state (rate limits, idempotency, sessions); memory when unset
+    redis_prefix: str = "kyc:"  # key prefix in Redis (several deployments or tests in one database)
+    broker_url: str | None = None  # Celery broker (amqp://… or redis://…); in-process when unset
+    queue_prefix: str = "kyc"  # queue names are <prefix>.verify, <prefix>.ocr, …
+    job_result_ttl_s: float = Field(default=3600.0, gt=0)  # a queued job's outcome is kept this long
+    broker_visibility_timeout_s: float = Field(default=60.0, gt=0)  # Redis broker: redeliver an unacked job after
+    broker_retry_after_s: int = Field(default=5, ge=1)  # Retry-After when the queue is unreachable
+
     @property
     def resolved_models_dir(self) -> Path:
         return self.models_dir or self.data_dir / "models"

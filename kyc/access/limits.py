@@ -1,4 +1,5 @@
-"""Rate limits: a token bucket per API key (requests per minute), in process memory.
+"""Rate limits: a token bucket per API key (requests per minute), in shared state
+(process memory by default, Redis when ``KYC_REDIS_URL`` is set: see ``kyc.fleet.state``).
 
 Per-subject failure limits are counted from the database instead (see
 ``kyc.verification.service``), so they hold across processes and restarts.
@@ -6,29 +7,22 @@ Per-subject failure limits are counted from the database instead (see
 
 from __future__ import annotations
 
-import threading
 import time
 
 from kyc.errors import error
+from kyc.fleet.state import MemoryState, SharedState
 
 __all__ = ["RateLimiter"]
 
 
 class RateLimiter:
-    def __init__(self, per_minute: int, burst: int | None = None, clock=time.monotonic) -> None:
+    def __init__(self, per_minute: int, burst: int | None = None, clock=time.monotonic, state: SharedState | None = None) -> None:
         self.rate = per_minute / 60.0
         self.capacity = float(burst or max(1, per_minute // 6))
-        self.clock = clock
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
+        self.state = state if state is not None else MemoryState(clock=clock)
 
     def hit(self, key: str) -> None:
         """Take one token for ``key`` or raise ``rate_limited`` with the seconds to wait."""
-        now = self.clock()
-        with self._lock:
-            tokens, last = self._buckets.get(key, (self.capacity, now))
-            tokens = min(self.capacity, tokens + (now - last) * self.rate)
-            if tokens < 1.0:
-                self._buckets[key] = (tokens, now)
-                raise error("rate_limited", retry_after_s=round((1.0 - tokens) / self.rate, 2))
-            self._buckets[key] = (tokens - 1.0, now)
+        wait = self.state.token_bucket("rate:" + key, self.capacity, self.rate)
+        if wait is not None:
+            raise error("rate_limited", retry_after_s=round(wait, 2))
