@@ -86,6 +86,7 @@ class Settings(BaseSettings):
     job_result_ttl_s: float = Field(default=3600.0, gt=0)  # a queued job's outcome is kept this long
     broker_visibility_timeout_s: float = Field(default=60.0, gt=0)  # Redis broker: redeliver an unacked job after
     broker_retry_after_s: int = Field(default=5, ge=1)  # Retry-After when the queue is unreachable
+    engines_factory: str | None = None  # "module:function" giving the Engines (tests; custom engines)
 
     @property
     def resolved_models_dir(self) -> Path:

@@ -25,7 +25,8 @@ from kyc.audit import append_audit
 from kyc.config import Settings
 from kyc.consent.records import get_consent, require_valid_consent
 from kyc.consent.rules import RETENTION_PURPOSE
-from kyc.errors import KycError, error
+from kyc.errors import CODES, KycError, error
+from kyc.fleet.jobs import JobBook, processing_view
 from kyc.fleet.state import MemoryState, SharedState
 from kyc.storage.db import Database
 from kyc.storage.models import ApiClient, RetainedImage, Subject, Verification, new_id, utcnow
@@ -104,6 +105,8 @@ class VerificationService:
         # Idempotency slots and failure counters: process memory, or Redis for a fleet.
         self.state = state if state is not None else MemoryState()
         self.queue = queue  # a kyc.fleet.queue.JobQueue when KYC_BROKER_URL is set
+        self.jobs = JobBook(self.state, settings.job_result_ttl_s)  # async and queued jobs
+        self._background: set[asyncio.Task] = set()
         self.db = db
         self.vault = vault
         self.engines = engines
@@ -184,18 +187,87 @@ class VerificationService:
         try:
             if idempotency_key:
                 existing = await asyncio.to_thread(self.find_idempotent, client_id, idempotency_key, fingerprint)
-                if existing is None and self.queue is not None:
-                    existing = await self.queue.pending_for_key(client_id, idempotency_key, fingerprint, respond_async)
+                if existing is None:  # queued or running under this key: that job, not a second one
+                    pending = await self._state(self.jobs.pending_job, client_id, idempotency_key, fingerprint)
+                    if pending is not None:
+                        existing = processing_view(pending) if respond_async else await self._wait_job(client_id, actor, pending)
                 if existing is not None:
                     return existing, True
-            if self.queue is not None:
-                return await self.queue.run(self, client_id, actor, consent_id, inp, idempotency_key, fingerprint, respond_async), False
+            if self.queue is not None or respond_async:
+                return await self._submit_job(client_id, actor, consent_id, inp, idempotency_key, fingerprint, respond_async), False
             return await self._run(client_id, actor, consent_id, inp, idempotency_key, fingerprint), False
         finally:
             if lease is not None:
                 await self._state(self.state.release, slot, lease)
 
-    async def _run(self, client_id, actor, consent_id, inp, idempotency_key, fingerprint) -> dict:
+    async def _submit_job(self, client_id, actor, consent_id, inp, idempotency_key, fingerprint, respond_async) -> dict:
+        """A job: on the task queue (``KYC_BROKER_URL``), or in this process's pool in the
+        background (``respond_async`` without a broker). The consent and failure-limit gates
+        answer at once; the result is the view, or ``processing`` when asynchronous."""
+        subject_id = await asyncio.to_thread(self.check_gates, client_id, consent_id)
+        job_id = new_id()
+        if self.queue is not None:
+            await asyncio.to_thread(
+                self.queue.enqueue,
+                job_id,
+                client_id=client_id,
+                actor=actor,
+                consent_id=consent_id,
+                subject_id=subject_id,
+                inp=inp,
+                idempotency_key=idempotency_key,
+                fingerprint=fingerprint,
+                completed_event=respond_async,
+            )
+        else:
+            await self._state(self.jobs.create, job_id, client_id, idempotency_key, fingerprint)
+            task = asyncio.create_task(self._run_in_background(job_id, client_id, actor, consent_id, inp, idempotency_key, fingerprint))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+        if respond_async:
+            return processing_view(job_id)
+        return await self._wait_job(client_id, actor, job_id, subject_id)
+
+    async def _run_in_background(self, job_id, client_id, actor, consent_id, inp, idempotency_key, fingerprint) -> None:
+        try:
+            await self._state(self.jobs.move, job_id, "running", ("queued",))
+            await self._run(client_id, actor, consent_id, inp, idempotency_key, fingerprint, verification_id=job_id, completed_event=True)
+            await self._state(self.jobs.move, job_id, "done", ("running",))
+        except KycError as exc:
+            await self._state(self.jobs.fail, job_id, exc)
+        except Exception as exc:  # never lose the outcome: the job fails with a code
+            log.error("background verification failed: %s", type(exc).__name__)
+            await self._state(self.jobs.fail, job_id, error("internal_error"))
+
+    async def _wait_job(self, client_id: str, actor: str, job_id: str, subject_id: str | None = None) -> dict:
+        try:
+            rec = await self.jobs.wait(job_id, self.settings.verification_deadline_s)
+        except KycError as exc:
+            if exc.code == "deadline_exceeded" and subject_id is not None:
+                await asyncio.to_thread(self._audit_failure, actor, subject_id, exc.code)
+            raise
+        if rec.status == "failed":
+            rec.raise_error()
+        return await asyncio.to_thread(self.get, client_id, job_id)
+
+    def job_view(self, client_id: str, job_id: str) -> dict:
+        """A stored verification, else its queued or running job (``processing``) or its failure."""
+        try:
+            return self.get(client_id, job_id)
+        except KycError:
+            rec = self.jobs.get(job_id)
+            if rec is None or rec.client_id != client_id:
+                raise
+            if rec.status == "done":  # stored a moment ago
+                return self.get(client_id, job_id)
+            if rec.status in ("failed", "abandoned"):
+                err = rec.error or {"code": "deadline_exceeded", "message": CODES["deadline_exceeded"].message}
+                return processing_view(job_id, "failed", {k: v for k, v in err.items() if v is not None})
+            return processing_view(job_id)
+
+    async def _run(
+        self, client_id, actor, consent_id, inp, idempotency_key, fingerprint, verification_id=None, completed_event=False
+    ) -> dict:
         subject_id = await asyncio.to_thread(self.check_gates, client_id, consent_id)
         with self._waiting_lock:
             if self._waiting >= self.settings.verification_queue + self.settings.verification_workers:
@@ -203,7 +275,9 @@ class VerificationService:
             self._waiting += 1
         job = _Job()
         try:
-            fut = self._pool.submit(self.process, client_id, actor, consent_id, inp, idempotency_key, fingerprint, job)
+            fut = self._pool.submit(
+                self.process, client_id, actor, consent_id, inp, idempotency_key, fingerprint, job, verification_id, completed_event
+            )
             try:
                 return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(fut)), self.settings.verification_deadline_s)
             except TimeoutError:

@@ -1,0 +1,109 @@
+"""The worker side: one Celery task that opens a sealed job, runs the verification and
+stores it exactly once (``kyc worker`` runs it).
+
+Exactly once: the verification is stored under the job's id in one transaction, so a
+job delivered twice (its first worker died after storing but before acknowledging)
+finds its row and stores nothing. The job key is deleted once the job is stored or has
+failed for good; the broker deletes the message when it is acknowledged.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+
+from kyc.config import Settings, get_settings
+from kyc.errors import KycError, error
+from kyc.fleet.celery_app import TASK_VERIFY, make_celery
+from kyc.fleet.jobs import JobBook, QueuedJobGuard
+from kyc.fleet.sealing import open_job, state_key, unwrap_job_key
+from kyc.fleet.state import SharedState, state_from_url
+
+__all__ = ["WorkerContext", "worker_context", "run_job", "celery_app"]
+
+log = logging.getLogger("kyc.fleet.worker")
+
+
+@dataclass
+class WorkerContext:
+    settings: Settings
+    state: SharedState
+    book: JobBook
+    service: object  # kyc.verification.VerificationService without a queue
+
+
+def _engines(settings: Settings, sessions):
+    """The real engines, or ``KYC_ENGINES_FACTORY`` (``module:function``) for tests."""
+    from kyc.verification import default_engines
+
+    if settings.engines_factory:
+        module, _, fn = settings.engines_factory.partition(":")
+        return getattr(importlib.import_module(module), fn)()
+
+    class _State:  # default_engines looks for a session store on an app-state-like object
+        liveness_sessions = sessions
+
+    return default_engines(settings, _State())
+
+
+@lru_cache(maxsize=1)
+def worker_context() -> WorkerContext:
+    """Made once per worker process (after the fork), never in the parent."""
+    from kyc.fleet.sessions import StateSessionStore
+    from kyc.storage import Database
+    from kyc.vault import Vault
+    from kyc.verification import VerificationService, load_rules
+
+    settings = get_settings()
+    db = Database.from_settings(settings)
+    vault = Vault(settings)
+    state = state_from_url(settings.redis_url, settings.redis_prefix)
+    sessions = StateSessionStore(state, state_key(vault.ring()), ttl_s=settings.liveness_session_ttl_s)
+    service = VerificationService(settings, db, vault, _engines(settings, sessions), load_rules(settings.decision_rules_file), state=state)
+    return WorkerContext(settings, state, JobBook(state, settings.job_result_ttl_s), service)
+
+
+def run_job(ctx: WorkerContext, *, job_id: str, client_id: str, actor: str, consent_id: str, subject_id: str,
+            idempotency_key: str | None, fingerprint: str, completed_event: bool, sealed: str) -> str:
+    """Run one job; returns its final status (for logs)."""
+    rec = ctx.book.get(job_id)
+    if rec is None or rec.status in ("done", "failed", "abandoned"):
+        ctx.state.delete("jobkey:" + job_id)
+        return rec.status if rec else "expired"
+    ctx.book.move(job_id, "running", allowed_from=("queued",))
+    wrapped = ctx.state.get("jobkey:" + job_id)
+    if wrapped is None:
+        ctx.book.fail(job_id, error("deadline_exceeded"))
+        return "expired"
+    service = ctx.service
+    try:
+        inp = open_job(unwrap_job_key(service.vault.ring(), job_id, wrapped), job_id, base64.b64decode(sealed))
+        service.process(
+            client_id, actor, consent_id, inp, idempotency_key, fingerprint,
+            job=QueuedJobGuard(ctx.book, job_id), verification_id=job_id, completed_event=completed_event,
+        )
+        return "done"
+    except KycError as exc:
+        if exc.code == "deadline_exceeded":
+            service._audit_failure(actor, subject_id, exc.code)
+        else:
+            service.note_input_failure(actor, subject_id, exc)
+        ctx.book.fail(job_id, exc)
+        return "failed"
+    except Exception as exc:  # a fault of ours: the job fails for good, the message is acknowledged
+        log.error("verification job failed: %s", type(exc).__name__)
+        ctx.book.fail(job_id, error("internal_error"))
+        return "failed"
+    finally:
+        ctx.state.delete("jobkey:" + job_id)  # crypto-shred: any copy of the message is now unreadable
+
+
+celery_app = make_celery(get_settings())
+
+
+@celery_app.task(name=TASK_VERIFY)
+def verify(**kwargs) -> str:
+    return run_job(worker_context(), **kwargs)
