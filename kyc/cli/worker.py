@@ -13,7 +13,7 @@ from kyc.config import get_settings
 def worker(
     concurrency: int = typer.Option(None, help="Verifications at once (processes; default: the number of cores)."),
     queues: str = typer.Option(
-        "ocr,face,liveness", help="Resources this worker takes, comma-separated (a GPU host: the model-heavy ones)."
+        "ocr,liveness,face", help="Resources this worker takes, comma-separated (a GPU host: the model-heavy ones)."
     ),
     name: str = typer.Option(None, help="Worker name (default kyc-<pid>@<host>)."),
     loglevel: str = typer.Option("info", help="Celery log level."),

@@ -22,13 +22,13 @@ from __future__ import annotations
 
 from kyc.config import Settings
 
-__all__ = ["make_celery", "TASK_VERIFY", "RESOURCES", "queue_name"]
+__all__ = ["make_celery", "TASK_VERIFY", "RESOURCES", "queue_name", "send_stage"]
 
 TASK_VERIFY = "kyc.verify"
-# Queues by resource: a verification's heavy stages are OCR, face and liveness models.
-# A job goes to the queue of the resource it needs most (``route_job``); workers pick
-# queues with ``kyc worker --queues``, so GPU hosts can take the model-heavy ones.
-RESOURCES = ("ocr", "face", "liveness")
+# Queues by resource: each stage of a job (kyc.fleet.stages) goes to its resource's
+# queue; workers pick queues with ``kyc worker --queues``, so GPU hosts can take the
+# model-heavy ones.
+RESOURCES = ("ocr", "liveness", "face")
 
 
 def queue_name(settings: Settings, resource: str) -> str:
@@ -67,3 +67,16 @@ def make_celery(settings: Settings):
         task_soft_time_limit=settings.verification_deadline_s + 20,
     )
     return app
+
+
+def send_stage(app, settings: Settings, stage: str, message: dict, expires_at: float) -> None:
+    """Publish one stage of a job to its resource's queue (raises when the broker is down)."""
+    import time
+
+    app.send_task(
+        TASK_VERIFY,
+        kwargs={**message, "stage": stage, "expires_at": expires_at},
+        queue=queue_name(settings, stage),
+        expires=max(0.5, expires_at - time.time()),
+        retry=False,
+    )

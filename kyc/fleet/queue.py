@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import base64
 import logging
+import time
 
 from kyc.config import Settings
 from kyc.errors import error
-from kyc.fleet.celery_app import TASK_VERIFY, make_celery, queue_name
+from kyc.fleet.celery_app import make_celery, send_stage
 from kyc.fleet.jobs import JobBook
 from kyc.fleet.sealing import seal_job, wrap_job_key
+from kyc.fleet.stages import STAGES
 from kyc.fleet.state import SharedState, StateUnavailable
 from kyc.vault import Vault
 from kyc.verification.pipeline import VerificationInput
@@ -71,16 +73,13 @@ class JobQueue:
             fingerprint=fingerprint,
             completed_event=completed_event,
             sealed=base64.b64encode(blob).decode(),
+            found=None,
         )
+        # A synchronous caller waits the deadline; an asynchronous job may wait for a worker
+        # until its record would expire.
+        budget = self.settings.job_result_ttl_s if completed_event else self.settings.verification_deadline_s
         try:
-            self.app.send_task(
-                TASK_VERIFY,
-                kwargs=message,
-                task_id=job_id,
-                queue=queue_name(self.settings, "face"),
-                expires=self.settings.verification_deadline_s if not completed_event else self.settings.job_result_ttl_s,
-                retry=False,
-            )
+            send_stage(self.app, self.settings, STAGES[0], message, time.time() + budget)
         except Exception as exc:  # kombu OperationalError, socket errors: the broker is down
             log.warning("could not queue a verification: %s: %s", type(exc).__name__, exc)
             try:

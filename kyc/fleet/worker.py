@@ -12,14 +12,16 @@ from __future__ import annotations
 import base64
 import importlib
 import logging
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 
 from kyc.config import Settings, get_settings
 from kyc.errors import KycError, error
-from kyc.fleet.celery_app import TASK_VERIFY, make_celery
+from kyc.fleet.celery_app import TASK_VERIFY, make_celery, send_stage
 from kyc.fleet.jobs import JobBook, QueuedJobGuard
 from kyc.fleet.sealing import open_job, state_key, unwrap_job_key
+from kyc.fleet.stages import STAGES, next_stage, open_findings, replay_engines, run_stage, seal_findings
 from kyc.fleet.state import SharedState, state_from_url
 
 __all__ = ["WorkerContext", "worker_context", "run_job", "celery_app"]
@@ -66,24 +68,57 @@ def worker_context() -> WorkerContext:
     return WorkerContext(settings, state, JobBook(state, settings.job_result_ttl_s), service)
 
 
-def run_job(ctx: WorkerContext, *, job_id: str, client_id: str, actor: str, consent_id: str, subject_id: str,
-            idempotency_key: str | None, fingerprint: str, completed_event: bool, sealed: str) -> str:
-    """Run one job; returns its final status (for logs)."""
+def run_job(
+    ctx: WorkerContext,
+    *,
+    job_id: str,
+    client_id: str,
+    actor: str,
+    consent_id: str,
+    subject_id: str,
+    idempotency_key: str | None,
+    fingerprint: str,
+    completed_event: bool,
+    sealed: str,
+    found: str | None = None,
+    stage: str = STAGES[-1],
+    expires_at: float = 0.0,
+) -> str:
+    """Run one stage of a job; returns what became of it (for logs)."""
     rec = ctx.book.get(job_id)
     if rec is None or rec.status in ("done", "failed", "abandoned"):
         ctx.state.delete("jobkey:" + job_id)
         return rec.status if rec else "expired"
-    ctx.book.move(job_id, "running", allowed_from=("queued",))
+    ctx.book.move(job_id, "running", ("queued",))
     wrapped = ctx.state.get("jobkey:" + job_id)
     if wrapped is None:
         ctx.book.fail(job_id, error("deadline_exceeded"))
         return "expired"
     service = ctx.service
+    final = True
     try:
-        inp = open_job(unwrap_job_key(service.vault.ring(), job_id, wrapped), job_id, base64.b64decode(sealed))
+        key = unwrap_job_key(service.vault.ring(), job_id, wrapped)
+        inp = open_job(key, job_id, base64.b64decode(sealed))
+        findings = open_findings(key, job_id, base64.b64decode(found)) if found else {}
+        while (nxt := next_stage(stage)) is not None:
+            findings.update(run_stage(stage, service.engines, inp))
+            message = dict(
+                job_id=job_id, client_id=client_id, actor=actor, consent_id=consent_id, subject_id=subject_id,
+                idempotency_key=idempotency_key, fingerprint=fingerprint, completed_event=completed_event, sealed=sealed,
+                found=base64.b64encode(seal_findings(key, job_id, findings)).decode(),
+            )
+            try:
+                send_stage(celery_app, ctx.settings, nxt, message, expires_at or time.time() + ctx.settings.verification_deadline_s)
+            except Exception as exc:  # the broker went away mid-job: finish the job here instead
+                log.warning("could not queue stage %s (%s); running it in this worker", nxt, type(exc).__name__)
+                stage = nxt
+                continue
+            final = False
+            return "staged:" + nxt
         service.process(
             client_id, actor, consent_id, inp, idempotency_key, fingerprint,
             job=QueuedJobGuard(ctx.book, job_id), verification_id=job_id, completed_event=completed_event,
+            engines=replay_engines(service.engines, findings),
         )
         return "done"
     except KycError as exc:
@@ -98,7 +133,8 @@ def run_job(ctx: WorkerContext, *, job_id: str, client_id: str, actor: str, cons
         ctx.book.fail(job_id, error("internal_error"))
         return "failed"
     finally:
-        ctx.state.delete("jobkey:" + job_id)  # crypto-shred: any copy of the message is now unreadable
+        if final:  # crypto-shred: any copy of the job's messages is now unreadable
+            ctx.state.delete("jobkey:" + job_id)
 
 
 celery_app = make_celery(get_settings())

@@ -314,6 +314,7 @@ class VerificationService:
         job: _Job | None = None,
         verification_id: str | None = None,
         completed_event: bool = False,
+        engines: Engines | None = None,
     ) -> dict:
         """Pipeline, decision and the one transaction that stores the result (runs in a worker).
 
@@ -329,7 +330,7 @@ class VerificationService:
             return stored
         started = utcnow()
         t0 = time.perf_counter()
-        result = run_pipeline(inp, self.engines, self.rules)
+        result = run_pipeline(inp, engines or self.engines, self.rules)
         try:
             return self._store(
                 client_id, actor, consent_id, inp, idempotency_key, fingerprint, job, result, started, t0, vid, completed_event

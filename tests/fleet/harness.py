@@ -93,12 +93,14 @@ class Fleet:
     prefix: list[str] = field(default_factory=list)  # e.g. ["ip", "netns", "exec", NAME]
     logs: list[Path] = field(default_factory=list)
 
-    def start_worker(self, concurrency: int = 1, extra_env: dict[str, str] | None = None, wait: bool = True) -> subprocess.Popen:
+    def start_worker(
+        self, concurrency: int = 1, extra_env: dict[str, str] | None = None, wait: bool = True, queues: str = "ocr,liveness,face"
+    ) -> subprocess.Popen:
         log = Path(self.env["KYC_DATA_DIR"]) / f"worker-{len(self.workers)}.log"
         self.logs.append(log)
         with log.open("wb") as out:
             proc = subprocess.Popen(
-                [*self.prefix, sys.executable, "-c", "from kyc.cli import main; main()", "worker", "--concurrency", str(concurrency)],
+                [*self.prefix, sys.executable, "-c", "from kyc.cli import main; main()", "worker", "--concurrency", str(concurrency), "--queues", queues],
                 env={**self.env, **(extra_env or {})},
                 cwd=ROOT,
                 stdout=out,

@@ -87,3 +87,27 @@ def test_no_worker_means_deadline_then_the_job_is_dropped(fleet, tmp_path):
     with api.services.db.session() as s:
         assert s.scalar(select(func.count()).select_from(Verification)) == 0
     assert jobs is not None
+
+
+@pytest.mark.slow
+def test_stages_go_to_their_resource_queues(fleet):
+    """A worker taking only ``ocr`` reads the document but cannot finish the job; a worker
+    for ``liveness,face`` (a GPU host, say) finishes it."""
+    api = fleet.api
+    fleet.start_worker(queues="ocr")
+    cid = api.consent("alice")
+    files = {"id_front": ("f.png", id_card(ALICE), "image/png"), "selfie": ("s.png", png(ALICE), "image/png")}
+    a = api.http.post("/v1/verifications", data={"consent_id": cid}, files=files, headers={**api.headers, "Prefer": "respond-async"})
+    assert a.status_code == 202
+    time.sleep(2.0)
+    assert api.http.get(a.headers["Location"], headers=api.headers).json()["status"] == "processing"
+    assert b"staged:liveness" in fleet.logs[0].read_bytes()
+    fleet.start_worker(queues="liveness,face")
+    end = time.time() + 20
+    while time.time() < end:
+        got = api.http.get(a.headers["Location"], headers=api.headers).json()
+        if got["status"] != "processing":
+            break
+        time.sleep(0.1)
+    assert got["status"] == "approved"
+    assert b"staged:face" in fleet.logs[1].read_bytes() and b"'done'" in fleet.logs[1].read_bytes()
