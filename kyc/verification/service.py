@@ -177,33 +177,44 @@ class VerificationService:
         if idempotency_key is not None and len(idempotency_key) > 200:
             raise error("validation_failed", "Idempotency-Key is at most 200 characters")
         slot = f"idem:{client_id}:{hashlib.sha256(idempotency_key.encode()).hexdigest()}" if idempotency_key else None
+        as_job = self.queue is not None or respond_async
         lease: str | None = None
         if slot is not None:
             # One request per key at a time across every API process sharing the state:
-            # later ones wait, then replay. The lease expires if its holder dies.
-            ttl = self.settings.verification_deadline_s * 2 + 5
+            # later ones wait, then replay. The lease expires if its holder dies. A job
+            # holds it only until it is queued (then its record answers for the key).
+            ttl = 15.0 if as_job else self.settings.verification_deadline_s * 2 + 5
             while (lease := await self._state(self.state.acquire, slot, ttl)) is None:
                 await asyncio.sleep(0.05)
+        wait_for: tuple[str, str | None, bool] | None = None  # (job id, subject id, replayed)
         try:
             if idempotency_key:
                 existing = await asyncio.to_thread(self.find_idempotent, client_id, idempotency_key, fingerprint)
-                if existing is None:  # queued or running under this key: that job, not a second one
-                    pending = await self._state(self.jobs.pending_job, client_id, idempotency_key, fingerprint)
-                    if pending is not None:
-                        existing = processing_view(pending) if respond_async else await self._wait_job(client_id, actor, pending)
                 if existing is not None:
                     return existing, True
-            if self.queue is not None or respond_async:
-                return await self._submit_job(client_id, actor, consent_id, inp, idempotency_key, fingerprint, respond_async), False
-            return await self._run(client_id, actor, consent_id, inp, idempotency_key, fingerprint), False
+                # queued or running under this key: that job, not a second one
+                pending = await self._state(self.jobs.pending_job, client_id, idempotency_key, fingerprint)
+                if pending is not None:
+                    if respond_async:
+                        return processing_view(pending), True
+                    wait_for = (pending, None, True)
+            if wait_for is None and as_job:
+                job_id, subject_id = await self._submit_job(client_id, actor, consent_id, inp, idempotency_key, fingerprint, respond_async)
+                if respond_async:
+                    return processing_view(job_id), False
+                wait_for = (job_id, subject_id, False)
+            if wait_for is None:
+                return await self._run(client_id, actor, consent_id, inp, idempotency_key, fingerprint), False
         finally:
             if lease is not None:
                 await self._state(self.state.release, slot, lease)
+        job_id, subject_id, replayed = wait_for
+        return await self._wait_job(client_id, actor, job_id, subject_id), replayed
 
-    async def _submit_job(self, client_id, actor, consent_id, inp, idempotency_key, fingerprint, respond_async) -> dict:
-        """A job: on the task queue (``KYC_BROKER_URL``), or in this process's pool in the
-        background (``respond_async`` without a broker). The consent and failure-limit gates
-        answer at once; the result is the view, or ``processing`` when asynchronous."""
+    async def _submit_job(self, client_id, actor, consent_id, inp, idempotency_key, fingerprint, respond_async) -> tuple[str, str]:
+        """Start a job: on the task queue (``KYC_BROKER_URL``), or in this process's pool in
+        the background (``respond_async`` without a broker). The consent and failure-limit
+        gates answer at once. Returns (job id, subject id)."""
         subject_id = await asyncio.to_thread(self.check_gates, client_id, consent_id)
         job_id = new_id()
         if self.queue is not None:
@@ -224,9 +235,7 @@ class VerificationService:
             task = asyncio.create_task(self._run_in_background(job_id, client_id, actor, consent_id, inp, idempotency_key, fingerprint))
             self._background.add(task)
             task.add_done_callback(self._background.discard)
-        if respond_async:
-            return processing_view(job_id)
-        return await self._wait_job(client_id, actor, job_id, subject_id)
+        return job_id, subject_id
 
     async def _run_in_background(self, job_id, client_id, actor, consent_id, inp, idempotency_key, fingerprint) -> None:
         try:
