@@ -58,6 +58,9 @@ def make_celery(settings: Settings):
         task_publish_retry=False,
         broker_transport_options={
             "visibility_timeout": settings.broker_visibility_timeout_s,  # Redis broker: redeliver unacked after
+            # ... and look for such jobs this often (kombu's default sweep is every ~100 s)
+            "unacked_restore_interval": max(1, int(settings.broker_visibility_timeout_s // 2)),
+            "unacked_restore_throttle": 1,
             "socket_timeout": 3,
             "socket_connect_timeout": 3,
         },

@@ -142,4 +142,9 @@ celery_app = make_celery(get_settings())
 
 @celery_app.task(name=TASK_VERIFY)
 def verify(**kwargs) -> str:
-    return run_job(worker_context(), **kwargs)
+    """One stage of a job. The return value (logged by Celery) carries the stage's CPU and
+    wall seconds, which ``kyc bench service --fleet`` adds up into the capacity model."""
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    outcome = run_job(worker_context(), **kwargs)
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    return f"{outcome} stage={kwargs.get('stage', STAGES[-1])} cpu_s={cpu:.4f} wall_s={wall:.4f}"

@@ -96,7 +96,7 @@ class Fleet:
     def start_worker(
         self, concurrency: int = 1, extra_env: dict[str, str] | None = None, wait: bool = True, queues: str = "ocr,liveness,face"
     ) -> subprocess.Popen:
-        log = Path(self.env["KYC_DATA_DIR"]) / f"worker-{len(self.workers)}.log"
+        log = Path(self.env["KYC_DATA_DIR"]) / f"worker-{len(self.workers)}-{time.time_ns()}.log"
         self.logs.append(log)
         with log.open("wb") as out:
             proc = subprocess.Popen(

@@ -110,4 +110,4 @@ def test_stages_go_to_their_resource_queues(fleet):
             break
         time.sleep(0.1)
     assert got["status"] == "approved"
-    assert b"staged:face" in fleet.logs[1].read_bytes() and b"'done'" in fleet.logs[1].read_bytes()
+    assert b"staged:face" in fleet.logs[1].read_bytes() and b"done stage=face" in fleet.logs[1].read_bytes()
