@@ -34,6 +34,7 @@ class JobRecord:
     client_id: str
     status: Status = "queued"
     error: dict | None = None  # {"code", "message", "detail"} when failed
+    result_id: str | None = None  # when done: the stored verification (another job's, if a retry raced it)
 
     def to_bytes(self) -> bytes:
         return json.dumps(asdict(self), sort_keys=True, ensure_ascii=False).encode()
@@ -70,8 +71,23 @@ class JobBook:
     def create(self, job_id: str, client_id: str, idempotency_key: str | None = None, fingerprint: str = "") -> None:
         self.state.put(self._key(job_id), JobRecord(client_id).to_bytes(), self.ttl_s)
         if idempotency_key:
-            link = json.dumps({"job": job_id, "fingerprint": fingerprint}).encode()
-            self.state.put(self._idem_key(client_id, idempotency_key), link, self.ttl_s)
+            self.link_key(job_id, client_id, idempotency_key, fingerprint)
+
+    def link_key(self, job_id: str, client_id: str, idempotency_key: str, fingerprint: str) -> None:
+        """Let a retry with this key find the job. A queued job is linked only once its message
+        is sent: a job whose sender died first is not waited for; the retry runs it anew."""
+        link = json.dumps({"job": job_id, "fingerprint": fingerprint}).encode()
+        self.state.put(self._idem_key(client_id, idempotency_key), link, self.ttl_s)
+
+    def finish(self, job_id: str, result_id: str) -> None:
+        """Done, naming the verification that answers for the job."""
+        for _ in range(5):
+            got = self.load(job_id)
+            if got is None or got[1].status not in ("running", "committing", "done"):
+                return
+            raw, rec = got
+            if self.state.swap(self._key(job_id), raw, replace(rec, status="done", result_id=result_id).to_bytes(), self.ttl_s):
+                return
 
     def load(self, job_id: str) -> tuple[bytes, JobRecord] | None:
         raw = self.state.get(self._key(job_id))
@@ -88,7 +104,7 @@ class JobBook:
             if got is None or got[1].status not in allowed_from:
                 return False
             raw, rec = got
-            if self.state.swap(self._key(job_id), raw, replace(rec, status=to, error=err).to_bytes(), self.ttl_s):
+            if self.state.swap(self._key(job_id), raw, replace(rec, status=to, error=err, result_id=rec.result_id).to_bytes(), self.ttl_s):
                 return True
         return False
 

@@ -60,7 +60,7 @@ class JobQueue:
         ttl = self.settings.job_result_ttl_s
         try:
             self.state.put("jobkey:" + job_id, wrap_job_key(self.vault.ring(), job_id, key), ttl)
-            self.book.create(job_id, client_id, idempotency_key, fingerprint)
+            self.book.create(job_id, client_id)
         except StateUnavailable:
             raise error("queue_unavailable", retry_after_s=self.settings.broker_retry_after_s) from None
         message = JobMessage(
@@ -88,3 +88,9 @@ class JobQueue:
             except StateUnavailable:
                 pass
             raise error("queue_unavailable", retry_after_s=self.settings.broker_retry_after_s) from None
+        if idempotency_key:
+            try:
+                self.book.link_key(job_id, client_id, idempotency_key, fingerprint)
+            except StateUnavailable:
+                pass  # a retry then runs it again; storage answers with this one (same key)
+

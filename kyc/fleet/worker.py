@@ -115,11 +115,12 @@ def run_job(
                 continue
             final = False
             return "staged:" + nxt
-        service.process(
+        view = service.process(
             client_id, actor, consent_id, inp, idempotency_key, fingerprint,
             job=QueuedJobGuard(ctx.book, job_id), verification_id=job_id, completed_event=completed_event,
             engines=replay_engines(service.engines, findings),
         )
+        ctx.book.finish(job_id, str(view["id"]))
         return "done"
     except KycError as exc:
         if exc.code == "deadline_exceeded":

@@ -240,8 +240,10 @@ class VerificationService:
     async def _run_in_background(self, job_id, client_id, actor, consent_id, inp, idempotency_key, fingerprint) -> None:
         try:
             await self._state(self.jobs.move, job_id, "running", ("queued",))
-            await self._run(client_id, actor, consent_id, inp, idempotency_key, fingerprint, verification_id=job_id, completed_event=True)
-            await self._state(self.jobs.move, job_id, "done", ("running",))
+            view = await self._run(
+                client_id, actor, consent_id, inp, idempotency_key, fingerprint, verification_id=job_id, completed_event=True
+            )
+            await self._state(self.jobs.finish, job_id, str(view["id"]))
         except KycError as exc:
             await self._state(self.jobs.fail, job_id, exc)
         except Exception as exc:  # never lose the outcome: the job fails with a code
@@ -257,7 +259,7 @@ class VerificationService:
             raise
         if rec.status == "failed":
             rec.raise_error()
-        return await asyncio.to_thread(self.get, client_id, job_id)
+        return await asyncio.to_thread(self.get, client_id, rec.result_id or job_id)
 
     def job_view(self, client_id: str, job_id: str) -> dict:
         """A stored verification, else its queued or running job (``processing``) or its failure."""
@@ -267,8 +269,8 @@ class VerificationService:
             rec = self.jobs.get(job_id)
             if rec is None or rec.client_id != client_id:
                 raise
-            if rec.status == "done":  # stored a moment ago
-                return self.get(client_id, job_id)
+            if rec.status == "done":  # stored a moment ago, or answered by the verification of a raced retry
+                return self.get(client_id, rec.result_id or job_id)
             if rec.status in ("failed", "abandoned"):
                 err = rec.error or {"code": "deadline_exceeded", "message": CODES["deadline_exceeded"].message}
                 return processing_view(job_id, "failed", {k: v for k, v in err.items() if v is not None})

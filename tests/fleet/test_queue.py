@@ -30,6 +30,9 @@ def fleet(request, tmp_path, redis_prefix):
     queues = [f"{settings.queue_prefix}.{r}" for r in ("ocr", "face", "liveness")]
     if request.param == "amqp":
         delete_amqp_queues(broker, queues)
+        from kombu import pools
+
+        pools.reset()  # close this process's pooled broker connections
     else:
         import redis
 
