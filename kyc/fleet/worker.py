@@ -22,7 +22,7 @@ from kyc.fleet.celery_app import TASK_VERIFY, make_celery, send_stage
 from kyc.fleet.jobs import JobBook, QueuedJobGuard
 from kyc.fleet.sealing import open_job, state_key, unwrap_job_key
 from kyc.fleet.stages import STAGES, next_stage, open_findings, replay_engines, run_stage, seal_findings
-from kyc.fleet.state import SharedState, state_from_url
+from kyc.fleet.state import SharedState, StateUnavailable, state_from_url
 
 __all__ = ["WorkerContext", "worker_context", "run_job", "celery_app"]
 
@@ -122,6 +122,9 @@ def run_job(
         )
         ctx.book.finish(job_id, str(view["id"]))
         return "done"
+    except StateUnavailable:
+        final = False  # Redis is away: keep the job key, the message goes back to the queue
+        raise
     except KycError as exc:
         if exc.code == "deadline_exceeded":
             service._audit_failure(actor, subject_id, exc.code)
@@ -145,7 +148,15 @@ celery_app = make_celery(get_settings())
 def verify(**kwargs) -> str:
     """One stage of a job. The return value (logged by Celery) carries the stage's CPU and
     wall seconds, which ``kyc bench service --fleet`` adds up into the capacity model."""
+    from celery.exceptions import Reject
+
     cpu0, wall0 = time.process_time(), time.perf_counter()
-    outcome = run_job(worker_context(), **kwargs)
+    ctx = worker_context()
+    try:
+        outcome = run_job(ctx, **kwargs)
+    except StateUnavailable:
+        log.warning("shared state unreachable; the job goes back to the queue")
+        time.sleep(ctx.settings.broker_retry_after_s)
+        raise Reject("shared state unreachable", requeue=True) from None
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     return f"{outcome} stage={kwargs.get('stage', STAGES[-1])} cpu_s={cpu:.4f} wall_s={wall:.4f}"
