@@ -62,3 +62,22 @@ def test_stages_replay_what_earlier_stages_found():
     with pytest.raises(KycError) as e:
         replay_bad.read_document(bad.id_front)
     assert e.value.code == "document_not_found"
+
+
+def test_a_worker_puts_the_job_back_when_shared_state_is_away(monkeypatch):
+    from celery.exceptions import Reject
+
+    from kyc.config import Settings
+    from kyc.fleet import worker
+    from kyc.fleet.jobs import JobBook
+    from kyc.fleet.state import RedisState
+
+    down = RedisState("redis://127.0.0.1:1/0", timeout_s=0.3)
+    settings = Settings(environment="test", broker_retry_after_s=1)
+    ctx = worker.WorkerContext(settings, down, JobBook(down, 60), service=None)
+    monkeypatch.setattr(worker, "worker_context", lambda: ctx)
+    message = dict(job_id="j", client_id="c", actor="a", consent_id="x", subject_id="s", idempotency_key=None,
+                   fingerprint="f", completed_event=False, sealed="", stage="ocr", expires_at=0.0)
+    with pytest.raises(Reject) as e:
+        worker.verify.run(**message)
+    assert e.value.requeue
