@@ -63,6 +63,9 @@ def fault_fleet(tmp_path, redis_prefix):
     yield f
     f.stop()
     api.http.__exit__(None, None, None)
+    from kombu import pools
+
+    pools.reset()  # close this process's pooled broker connections
     broker.stop()
 
 
