@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from kyc.access import RateLimiter, create_client
 from kyc.config import Settings
 from kyc.fleet.state import state_from_url
+from kyc.privacy.residency import enforce_residency
 from kyc.storage import ApiClient, Database
 from kyc.vault import Vault
 from kyc.verification import VerificationService, default_engines, load_rules, purge_expired
@@ -53,11 +54,21 @@ def _bootstrap_keys(settings: Settings, db: Database) -> None:
         log.warning("created a development %s key in %s", "admin" if admin else "API", path)
 
 
-async def _purge_periodically(db: Database, interval_s: float) -> None:
+def _enforce_webhook_residency(settings: Settings, db: Database) -> None:
+    from kyc.storage import AuditEntry
+
+    with db.session() as s:
+        if s.scalar(select(AuditEntry.seq).where(AuditEntry.action == "service.decommission").limit(1)) is not None:
+            raise RuntimeError("refusing to start: this database was decommissioned (`kyc decommission`); its keys are destroyed")
+        hooks = {cid: url for cid, url in s.execute(select(ApiClient.id, ApiClient.webhook_url).where(ApiClient.webhook_url.is_not(None)))}
+    enforce_residency(settings, hooks)
+
+
+async def _purge_periodically(db: Database, interval_s: float, result_retention_days: float | None = None) -> None:
     while True:
         await asyncio.sleep(interval_s)
         try:
-            n = await asyncio.to_thread(purge_expired, db)
+            n = await asyncio.to_thread(purge_expired, db, result_retention_days=result_retention_days)
             if n:
                 log.info("purged %d expired retained images", n)
         except Exception as exc:  # keep the task alive; the next round retries
@@ -66,8 +77,14 @@ async def _purge_periodically(db: Database, interval_s: float) -> None:
 
 @contextlib.asynccontextmanager
 async def service_lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
+    enforce_residency(settings)  # before connecting anywhere: no data target outside the jurisdiction
     db = Database.from_settings(settings)
     await asyncio.to_thread(db.migrate)
+    try:
+        await asyncio.to_thread(_enforce_webhook_residency, settings, db)
+    except Exception:
+        db.dispose()
+        raise
     vault = Vault(settings)
     await asyncio.to_thread(vault.ensure_service_keys, db)
     await asyncio.to_thread(_bootstrap_keys, settings, db)
@@ -87,7 +104,7 @@ async def service_lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[No
         queue = JobQueue(settings, state, vault)
     service = VerificationService(settings, db, vault, engines, load_rules(settings.decision_rules_file), state=state, queue=queue)
     app.state.services = Services(db, vault, service, RateLimiter(settings.rate_limit_per_minute, state=state))
-    purger = asyncio.create_task(_purge_periodically(db, settings.purge_interval_s))
+    purger = asyncio.create_task(_purge_periodically(db, settings.purge_interval_s, settings.result_retention_days))
     try:
         yield
     finally:

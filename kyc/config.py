@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = ["Settings", "get_settings", "PROJECT_ROOT"]
 
@@ -87,6 +87,33 @@ class Settings(BaseSettings):
     broker_visibility_timeout_s: float = Field(default=60.0, gt=0)  # Redis broker: redeliver an unacked job after
     broker_retry_after_s: int = Field(default=5, ge=1)  # Retry-After when the queue is unreachable
     engines_factory: str | None = None  # "module:function" giving the Engines (tests; custom engines)
+
+    # --- privacy mechanisms (issue 15) ---
+    # The personal-information controller named on every consent receipt (PIPL / ISO/IEC 29184).
+    controller_name: str = "kyc service operator"
+    controller_contact: str = "privacy@example.invalid"
+    privacy_policy_url: str | None = None
+    # Residency: where personal data must stay, and the hosts/networks (names, IPs, CIDRs) the
+    # operator declares to be inside it. Loopback and local files are always inside.
+    jurisdiction: str = Field(default="CN", min_length=2, max_length=8)
+    # Comma-separated in the environment (``KYC_RESIDENCY_ALLOWED_HOSTS=db.internal,10.1.0.0/16``).
+    residency_allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"]  # private networks
+    )
+    # Hosts known to be outside the jurisdiction: webhook deliveries about a subject go there
+    # only when the subject's consent holds the ``cross_border_transfer`` purpose.
+    residency_cross_border_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Verification results (encrypted fields, template, masked fields) are erased this many days
+    # after the verification, and the recipients told (``subject.deleted``); unset keeps them
+    # until the subject is deleted or the consent withdrawn.
+    result_retention_days: float | None = Field(default=None, gt=0)
+
+    @field_validator("residency_allowed_hosts", "residency_cross_border_hosts", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [p.strip() for p in value.split(",") if p.strip()]
+        return value
 
     @property
     def resolved_models_dir(self) -> Path:

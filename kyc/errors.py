@@ -99,6 +99,9 @@ CODES: dict[str, ErrorInfo] = dict(
         _e("staff_user_exists", 409, "A staff account with this username already exists."),
         _e("staff_user_not_found", 404, "The staff account does not exist."),
         _e("decision_conflict", 409, "This verification has already been decided or is not awaiting review."),
+        # --- privacy mechanisms (issue 15) ---
+        _e("receipt_not_available", 409, "This receipt does not exist yet: a withdrawal receipt needs a withdrawn consent."),
+        _e("residency_violation", 422, "The target is outside the hosts and networks declared inside the data's jurisdiction."),
         _e("retained_image_not_found", 404, "The retained image does not exist or has expired."),
         _e("client_not_found", 404, "The client application does not exist."),
         # --- operator ---

@@ -282,7 +282,7 @@ def set_webhook(
         else:
             webhooks.clear_webhook(console.db, client_id, actor=staff.actor)
     except KycError as exc:
-        if exc.code != "validation_failed":
+        if exc.code not in ("validation_failed", "residency_violation"):  # shown on the page
             raise
         problem = exc.message
     return render(

@@ -5,18 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
+from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
-from api.deps import ServicesDep, require_scope
+from api.deps import ServicesDep, SettingsDep, require_scope
 from api.errors import error_responses
-from kyc.consent import ConsentInput, get_consent, record_consent, withdraw_consent
+from kyc.consent import ConsentInput, consent_receipt, get_consent, receipt_public_key, record_consent, withdraw_consent
 from kyc.storage import Subject
 
 router = APIRouter(tags=["consent"])
 AUTH = ("unauthenticated", "forbidden", "rate_limited", "validation_failed")
 
-Purpose = Literal["real_name_verification", "biometric_processing", "retain_for_review"]
+Purpose = Literal["real_name_verification", "biometric_processing", "retain_for_review", "cross_border_transfer"]
 
 
 class ConsentIn(BaseModel):
@@ -39,6 +40,7 @@ class ConsentOut(BaseModel):
     consented_at: datetime
     text_sha256: str
     withdrawn_at: datetime | None
+    receipt_url: str = Field(description="The signed consent receipt (add ?kind=withdrawal once withdrawn)")
 
 
 class WithdrawalOut(BaseModel):
@@ -59,6 +61,7 @@ def _out(c, ref: str) -> ConsentOut:
         consented_at=c.consented_at,
         text_sha256=c.text_sha256,
         withdrawn_at=c.withdrawn_at,
+        receipt_url=f"/v1/consents/{c.id}/receipt",
     )
 
 
@@ -93,3 +96,30 @@ def get_one(consent_id: str, services: ServicesDep, principal=require_scope("con
 def post_withdraw(consent_id: str, services: ServicesDep, principal=require_scope("consents:write")) -> WithdrawalOut:
     counts = withdraw_consent(services.db, principal.client_id, consent_id, actor=principal.actor)
     return WithdrawalOut(id=consent_id, withdrawn=True, **counts)
+
+
+@router.get(
+    "/v1/consents/{consent_id}/receipt",
+    responses=error_responses(*AUTH, "consent_not_found", "receipt_not_available"),
+    description="The consent receipt (or, with kind=withdrawal, the withdrawal receipt), signed with the "
+    "service's Ed25519 key over its canonical JSON; format in kyc/consent/receipts.py and docs/privacy.md. "
+    "Check it offline with `kyc consents verify-receipt FILE --public-key PEM`.",
+)
+def get_receipt(
+    consent_id: str,
+    services: ServicesDep,
+    settings: SettingsDep,
+    kind: Literal["consent", "withdrawal"] = Query("consent"),
+    principal=require_scope("consents:write"),
+) -> dict[str, object]:
+    return consent_receipt(services.db, services.vault, settings, principal.client_id, consent_id, kind)
+
+
+@router.get(
+    "/v1/receipts/public-key",
+    response_class=PlainTextResponse,
+    description="Public (no key needed): the PEM Ed25519 public key that verifies consent receipts and the "
+    "service's signed statements.",
+)
+def get_public_key(services: ServicesDep) -> PlainTextResponse:
+    return PlainTextResponse(receipt_public_key(services.db, services.vault), media_type="application/x-pem-file")

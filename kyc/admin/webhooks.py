@@ -105,6 +105,10 @@ def _check_url(url: str, settings: Settings) -> str:
     local = parts.hostname in ("127.0.0.1", "localhost", "::1")
     if parts.scheme == "http" and settings.environment == "production" and not local:
         raise error("validation_failed", "In production a webhook URL must use https.")
+    from kyc.privacy.residency import check_target  # residency (issue 15)
+
+    if (problem := check_target("The webhook URL", url, settings, cross_border_ok=True)) is not None:
+        raise error("residency_violation", problem + ".")
     return url
 
 
@@ -142,8 +146,23 @@ def clear_webhook(db: Database, client_id: str, *, actor: str) -> None:
         append_audit(s, actor=actor, action="webhook.clear", target=f"client:{client_id}")
 
 
-def enqueue_delivery(s: Session, client: ApiClient, verification_id: str, event: str, payload: dict) -> WebhookDelivery | None:
-    """Add a delivery inside the caller's transaction when the client has a webhook."""
+def enqueue_delivery(
+    s: Session,
+    client: ApiClient,
+    verification_id: str | None,
+    event: str,
+    payload: dict,
+    *,
+    subject_id: str | None = None,
+    cross_border_consent: bool | None = None,
+) -> WebhookDelivery | None:
+    """Add a delivery inside the caller's transaction when the client has a webhook.
+
+    A notice about a subject (``subject.deleted``, ``consent.withdrawn``) has no
+    verification (its rows are being deleted) and names the ``subject_id`` instead, with
+    ``cross_border_consent`` (whether the subject's consents allow sending it abroad),
+    decided while the consents still exist.
+    """
     if not client.webhook_url:
         return None
     did = new_id()
@@ -152,6 +171,8 @@ def enqueue_delivery(s: Session, client: ApiClient, verification_id: str, event:
         id=did,
         client_id=client.id,
         verification_id=verification_id,
+        subject_id=subject_id,
+        cross_border_consent=cross_border_consent,
         event=event,
         url=client.webhook_url,
         body=body,
@@ -161,6 +182,12 @@ def enqueue_delivery(s: Session, client: ApiClient, verification_id: str, event:
     )
     s.add(d)
     return d
+
+
+def _erase_notice_body(d: WebhookDelivery) -> None:
+    """A deletion notice names a deleted subject's ref: once sent (or given up), keep no copy."""
+    if d.verification_id is None and d.subject_id is not None:
+        d.body = ""
 
 
 # --- sending ---
@@ -248,6 +275,31 @@ class WebhookDispatcher:
             ).rowcount
         return bool(n)
 
+    def _withheld_abroad(self, s: Session, d: WebhookDelivery) -> bool:
+        """Residency (issue 15): a delivery to a host outside the jurisdiction needs the
+        subject's consent to ``cross_border_transfer``."""
+        from kyc.consent.rules import CROSS_BORDER_PURPOSE
+        from kyc.privacy.residency import is_cross_border
+        from kyc.storage.models import Consent, Verification
+
+        if not is_cross_border(d.url, self.settings):
+            return False
+        if d.verification_id is None:
+            return not d.cross_border_consent
+        purposes = s.scalar(select(Consent.purposes).join(Verification, Verification.consent_id == Consent.id).where(Verification.id == d.verification_id))
+        return CROSS_BORDER_PURPOSE not in (purposes or [])
+
+    def _withhold(self, delivery_id: str, target: str, event: str) -> DeliveryResult:
+        with self.db.session() as s:
+            d = s.get(WebhookDelivery, delivery_id)
+            d.status, d.last_error = "withheld", "cross_border_without_consent"
+            _erase_notice_body(d)
+            append_audit(
+                s, actor="system:webhooks", action="webhook.withheld", target=target,
+                detail={"delivery": d.id, "event": event, "reason": "cross_border_without_consent"},
+            )
+        return DeliveryResult(delivery_id, False, None, "cross_border_without_consent")
+
     def _attempt(self, delivery_id: str, seen_at: datetime) -> DeliveryResult | None:
         if not self._claim(delivery_id, seen_at):
             return None  # another dispatcher has it
@@ -255,6 +307,10 @@ class WebhookDispatcher:
             d = s.get(WebhookDelivery, delivery_id)
             secret = _secret(s, self.vault, d.client_id)
             url, body, event = d.url, d.body.encode(), d.event
+            target = f"verification:{d.verification_id}" if d.verification_id else f"subject:{d.subject_id}"
+            withheld = self._withheld_abroad(s, d)
+        if withheld:
+            return self._withhold(delivery_id, target, event)
         code: int | None = None
         problem: str | None = None
         if secret is None:
@@ -282,15 +338,17 @@ class WebhookDispatcher:
             d.last_error = problem
             if ok:
                 d.status, d.delivered_at = "delivered", utcnow()
+                _erase_notice_body(d)
                 append_audit(
-                    s, actor="system:webhooks", action="webhook.delivered", target=f"verification:{d.verification_id}",
-                    detail={"delivery": d.id, "attempts": d.attempts},
+                    s, actor="system:webhooks", action="webhook.delivered", target=target,
+                    detail={"delivery": d.id, "event": event, "attempts": d.attempts},
                 )
             elif d.attempts >= self.settings.webhook_max_attempts:
                 d.status = "failed"
+                _erase_notice_body(d)
                 append_audit(
-                    s, actor="system:webhooks", action="webhook.failed", target=f"verification:{d.verification_id}",
-                    detail={"delivery": d.id, "attempts": d.attempts, "error": problem},
+                    s, actor="system:webhooks", action="webhook.failed", target=target,
+                    detail={"delivery": d.id, "event": event, "attempts": d.attempts, "error": problem},
                 )
             else:
                 d.next_attempt_at = utcnow() + timedelta(seconds=self.backoff_s(d.attempts))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from kyc.cli import admin, bench, documents, faces, keys, liveness, models, serve, service, worker
+from kyc.cli import admin, bench, documents, faces, keys, liveness, models, privacy, serve, service, worker
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Real-name identity verification.")
 app.add_typer(models.app, name="models", help="Fetch, verify and list the model files.")
@@ -21,6 +21,10 @@ app.add_typer(service.audit_app, name="audit", help="The hash-chained audit log.
 app.command("purge")(service.purge)
 app.command("openapi")(service.openapi)
 app.add_typer(admin.app, name="admin", help="Review console: staff accounts and client webhooks.")  # issue 6
+app.add_typer(privacy.consents_app, name="consents", help="Consent receipts: the public key, offline verification.")  # issue 15
+app.command("decommission")(privacy.decommission_cmd)  # issue 15
+app.add_typer(privacy.privacy_app, name="privacy", help="The data inventory: what is kept, why, how long.")  # issue 15
+app.add_typer(privacy.incident_app, name="incident", help="Incident reports: who could have been exposed.")  # issue 15
 
 
 def main() -> None:

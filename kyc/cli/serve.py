@@ -30,7 +30,14 @@ def serve(
     """Run the HTTP service (``--workers N``: N processes sharing the port)."""
     import uvicorn
 
+    from kyc.privacy.residency import startup_violations
+
     s = get_settings()
+    problems = startup_violations(s)  # residency (issue 15): say why before starting anything
+    if problems:
+        for p in problems:
+            typer.echo(f"refusing to start: {p}", err=True)
+        raise typer.Exit(2)
     if workers > 1:
         if not s.redis_url:
             typer.echo(

@@ -61,7 +61,7 @@ def purge() -> None:
     """Delete retained review images past their expiry (the service also does this periodically)."""
     from kyc.verification import purge_expired
 
-    n = purge_expired(_db(), actor="cli")
+    n = purge_expired(_db(), actor="cli", result_retention_days=get_settings().result_retention_days)
     typer.echo(f"purged {n} expired retained images")
 
 

@@ -12,11 +12,11 @@ from kyc.audit import append_audit
 from kyc.consent.rules import ConsentView, PolicyView, check_consent, check_purposes
 from kyc.errors import error
 from kyc.storage.db import Database
-from kyc.storage.models import Consent, Policy, RetainedImage, Verification, utcnow
+from kyc.storage.models import Consent, Policy, RetainedImage, Subject, Verification, utcnow
 from kyc.subjects.records import get_or_create_subject
 from kyc.vault import Vault
 
-__all__ = ["ConsentInput", "publish_policy", "list_policies", "record_consent", "withdraw_consent", "get_consent", "require_valid_consent"]
+__all__ = ["ConsentInput", "consent_receipt", "receipt_public_key", "publish_policy", "list_policies", "record_consent", "withdraw_consent", "get_consent", "require_valid_consent"]
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -106,8 +106,23 @@ def withdraw_consent(db: Database, client_id: str, consent_id: str, *, actor: st
     """Withdraw a consent and delete the templates, fields and images kept under it."""
     with db.session() as s:
         c = get_consent(s, client_id, consent_id)
-        if c.withdrawn_at is None:
+        first = c.withdrawn_at is None
+        if first:
             c.withdrawn_at = utcnow()
+        notices = 0
+        if first:
+            from kyc.subjects.notices import CONSENT_WITHDRAWN, enqueue_notices, recipients_of
+
+            notices = enqueue_notices(
+                s,
+                recipients_of(s, Verification.consent_id == c.id),
+                event=CONSENT_WITHDRAWN,
+                subject_id=c.subject_id,
+                subject_ref=s.get(Subject, c.subject_id).ref,
+                reason="consent_withdrawn",
+                at=c.withdrawn_at,
+                extra={"consent_id": c.id},
+            )
         images = 0
         cleared = 0
         for v in s.scalars(select(Verification).where(Verification.consent_id == c.id)).all():
@@ -122,6 +137,46 @@ def withdraw_consent(db: Database, client_id: str, consent_id: str, *, actor: st
             actor=actor,
             action="consent.withdraw",
             target=f"consent:{c.id}",
-            detail={"subject": c.subject_id, "verifications_cleared": cleared, "images_deleted": images},
+            detail={"subject": c.subject_id, "verifications_cleared": cleared, "images_deleted": images, "notices": notices},
         )
     return {"verifications_cleared": cleared, "images_deleted": images}
+
+
+def _controller(settings) -> "Controller":
+    from kyc.consent.receipts import Controller
+
+    return Controller(settings.controller_name, settings.controller_contact, settings.privacy_policy_url, settings.jurisdiction)
+
+
+def consent_receipt(db: Database, vault: Vault, settings, client_id: str, consent_id: str, kind: str = "consent") -> dict:
+    """The signed receipt of a consent (``kind="consent"``) or of its withdrawal."""
+    from kyc.consent.receipts import ReceiptFacts, build_receipt
+    from kyc.vault.signing import sign_document, signing_key
+
+    with db.session() as s:
+        c = get_consent(s, client_id, consent_id)
+        if kind == "withdrawal" and c.withdrawn_at is None:
+            raise error("receipt_not_available")
+        policy = s.get(Policy, c.policy_version)
+        facts = ReceiptFacts(
+            consent_id=c.id,
+            subject_ref=s.get(Subject, c.subject_id).ref,
+            purposes=tuple(c.purposes),
+            policy_version=c.policy_version,
+            policy_text_sha256=policy.text_sha256,
+            notice_text_sha256=c.text_sha256,
+            locale=c.locale,
+            channel=c.channel,
+            consented_at=c.consented_at,
+            withdrawn_at=c.withdrawn_at,
+        )
+        key = signing_key(s, vault)
+    return sign_document(key, build_receipt(facts, _controller(settings), kind))
+
+
+def receipt_public_key(db: Database, vault: Vault) -> str:
+    """The PEM public key that verifies receipts and statements (published, not secret)."""
+    from kyc.vault.signing import public_key_pem, signing_key
+
+    with db.session() as s:
+        return public_key_pem(signing_key(s, vault))

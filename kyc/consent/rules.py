@@ -10,11 +10,52 @@ from datetime import datetime
 
 from kyc.errors import error
 
-__all__ = ["PURPOSES", "VERIFICATION_PURPOSES", "RETENTION_PURPOSE", "ConsentView", "PolicyView", "check_consent", "check_purposes"]
+__all__ = ["PURPOSES", "PURPOSE_NOTICES", "PurposeNotice", "CROSS_BORDER_PURPOSE", "VERIFICATION_PURPOSES", "RETENTION_PURPOSE", "ConsentView", "PolicyView", "check_consent", "check_purposes"]
 
 VERIFICATION_PURPOSES = frozenset({"real_name_verification", "biometric_processing"})
 RETENTION_PURPOSE = "retain_for_review"
-PURPOSES = VERIFICATION_PURPOSES | {RETENTION_PURPOSE}
+CROSS_BORDER_PURPOSE = "cross_border_transfer"  # results may be delivered to a host outside the jurisdiction
+PURPOSES = VERIFICATION_PURPOSES | {RETENTION_PURPOSE, CROSS_BORDER_PURPOSE}
+
+
+@dataclass(frozen=True)
+class PurposeNotice:
+    """What a purpose means, as a consent receipt states it (ISO/IEC 29184 notice fields)."""
+
+    description: str
+    pi_categories: tuple[str, ...]
+    sensitive: bool
+    primary: bool
+
+
+# One entry per purpose: the receipts, the promises page and the API read this registry.
+PURPOSE_NOTICES: dict[str, PurposeNotice] = {
+    "real_name_verification": PurposeNotice(
+        "Read the identity document and check it against the person, to verify a real name.",
+        ("identity_document_fields", "identity_document_image"),
+        True,
+        True,
+    ),
+    "biometric_processing": PurposeNotice(
+        "Make a face template from the selfie and the document portrait and compare them, and check liveness.",
+        ("facial_image", "face_template"),
+        True,
+        True,
+    ),
+    RETENTION_PURPOSE: PurposeNotice(
+        "Keep the uploaded images, encrypted, for human review when the automatic check is not conclusive; deleted at expiry.",
+        ("identity_document_image", "facial_image"),
+        True,
+        False,
+    ),
+    CROSS_BORDER_PURPOSE: PurposeNotice(
+        "Deliver verification results and notices to the client application at a host outside the jurisdiction.",
+        ("verification_result",),
+        False,
+        False,
+    ),
+}
+assert set(PURPOSE_NOTICES) == PURPOSES
 
 
 @dataclass(frozen=True)

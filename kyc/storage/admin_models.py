@@ -58,14 +58,19 @@ class WebhookSecret(Base):
 class WebhookDelivery(Base):
     """One event for one client's webhook; ``body`` is the exact JSON that is signed and sent.
 
-    ``status``: pending (waiting for ``next_attempt_at``), delivered, failed (gave up).
+    ``status``: pending (waiting for ``next_attempt_at``), delivered, failed (gave up),
+    withheld (a host abroad without the subject's consent to cross-border transfer).
     Bodies carry ids, statuses and reason codes only, never personal data.
     """
 
     __tablename__ = "webhook_deliveries"
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     client_id: Mapped[str] = mapped_column(ForeignKey("api_clients.id", ondelete="CASCADE"), index=True)
-    verification_id: Mapped[str] = mapped_column(ForeignKey("verifications.id", ondelete="CASCADE"), index=True)
+    verification_id: Mapped[str | None] = mapped_column(ForeignKey("verifications.id", ondelete="CASCADE"), index=True, nullable=True)
+    # Deletion notices (issue 15) are about a subject whose rows are gone: no foreign key.
+    subject_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # Residency: may this notice go to a host abroad (the subject consented to cross_border_transfer)?
+    cross_border_consent: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     event: Mapped[str] = mapped_column(String(64))
     url: Mapped[str] = mapped_column(String(2000))
     body: Mapped[str] = mapped_column(Text)

@@ -15,7 +15,8 @@ from sqlalchemy import delete, select
 from kyc.audit import append_audit
 from kyc.errors import error
 from kyc.storage.db import Database
-from kyc.storage.models import Consent, RetainedImage, Subject, Verification
+from kyc.storage.models import Consent, RetainedImage, Subject, Verification, utcnow
+from kyc.subjects.notices import SUBJECT_DELETED, enqueue_notices, recipients_of
 from kyc.subjects.records import find_subject
 from kyc.vault import Vault
 
@@ -94,13 +95,22 @@ def delete_subject(db: Database, client_id: str, ref: str, *, actor: str) -> dic
         if subject is None:
             raise error("subject_not_found")
         sid = subject.id
+        notices = enqueue_notices(
+            s,
+            recipients_of(s, Verification.subject_id == sid),
+            event=SUBJECT_DELETED,
+            subject_id=sid,
+            subject_ref=subject.ref,
+            reason="subject_request",
+            at=utcnow(),
+        )
         counts = {
             "retained_images": s.execute(delete(RetainedImage).where(RetainedImage.subject_id == sid)).rowcount,
             "verifications": s.execute(delete(Verification).where(Verification.subject_id == sid)).rowcount,
             "consents": s.execute(delete(Consent).where(Consent.subject_id == sid)).rowcount,
         }
         s.execute(delete(Subject).where(Subject.id == sid))
-        append_audit(s, actor=actor, action="subject.delete", target=f"subject:{sid}", detail=counts)
+        append_audit(s, actor=actor, action="subject.delete", target=f"subject:{sid}", detail={**counts, "notices": notices})
     checkpoint(db)
     return counts
 

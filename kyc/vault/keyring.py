@@ -63,6 +63,11 @@ class KeyRingSource:
         if not self.from_env and create and settings.environment != "production":
             ensure_key_file(self.path)
 
+    def forget(self) -> None:
+        """Drop the loaded ring (after decommissioning destroyed the keys it came from)."""
+        with self._lock:
+            self._ring, self._mtime = None, None
+
     def ring(self) -> KeyRing:
         if self.from_env:
             if self._ring is None:

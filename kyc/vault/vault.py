@@ -74,8 +74,11 @@ class Vault:
 
     # --- blind index ---
     def ensure_service_keys(self, db: Database) -> None:
-        """Create the blind-index key once (wrapped by the KEK) if the database has none."""
+        """Create the blind-index and signing keys once (wrapped by the KEK) if the database has none."""
+        from kyc.vault.signing import SIGNING_KEY_PURPOSE
+
         self.ensure_service_key(db, BLIND_INDEX_PURPOSE)
+        self.ensure_service_key(db, SIGNING_KEY_PURPOSE)
 
     def ensure_service_key(self, db: Database, purpose: str) -> None:
         """Create the service key for ``purpose`` once, wrapped by the current KEK.

@@ -166,4 +166,6 @@ def test_deleting_the_subject_removes_its_pending_webhook_delivery(con):
         subject_ref = s.get(Subject, ref).ref
     delete_subject(con.db, con.seed.client_id, subject_ref, actor="test")
     with con.db.session() as s:
-        assert s.scalar(select(WebhookDelivery.id)) is None
+        assert s.scalar(select(WebhookDelivery.id).where(WebhookDelivery.verification_id == vid)) is None
+        # what is left is the deletion notice to the same client (issue 15), naming no verification row
+        assert s.scalars(select(WebhookDelivery.event)).all() == ["subject.deleted"]

@@ -20,7 +20,7 @@ from kyc.storage.admin_models import WebhookDelivery, WebhookSecret
 class Receiver:
     """Answers with the given statuses in turn (the last one repeats) and records requests."""
 
-    def __init__(self, statuses: list[int]) -> None:
+    def __init__(self, statuses: list[int], host: str = "127.0.0.1") -> None:
         self.statuses = statuses
         self.requests: list[tuple[float, dict, bytes]] = []
         receiver = self
@@ -37,8 +37,8 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/kyc-hook"
+        self.server = ThreadingHTTPServer((host, 0), Handler)
+        self.url = f"http://{host}:{self.server.server_address[1]}/kyc-hook"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
@@ -51,8 +51,8 @@ class Receiver:
 def receiver_factory():
     made = []
 
-    def make(statuses):
-        r = Receiver(statuses)
+    def make(statuses, host="127.0.0.1"):
+        r = Receiver(statuses, host)
         made.append(r)
         return r
 
@@ -183,3 +183,11 @@ def test_key_rotation_rewraps_the_webhook_key(con):
     vault.keys._ring, vault.keys.from_env = KeyRing([ring.current]), True  # only the new KEK is left
     with con.db.session() as s:
         assert _secret(s, vault, con.seed.client_id) == secret
+
+
+def test_webhook_outside_the_jurisdiction_is_refused_on_the_page(con):
+    """Residency (issue 15): a host not declared inside the jurisdiction is refused, saying why."""
+    con.act_as("admin")
+    csrf = _csrf(con.http.get("/admin/settings").text)
+    r = con.http.post(f"/admin/settings/webhooks/{con.seed.client_id}", data={"csrf_token": csrf, "url": "https://hooks.elsewhere.test/a"})
+    assert r.status_code == 422 and "not declared inside the jurisdiction CN" in r.text

@@ -74,7 +74,7 @@ def test_rotation_rewraps_every_key_and_retires_the_old_kek(svc_settings, db):
         index_before = vault.id_number_index(s, "11010519491231183x")
     old_ring = vault.ring()
     report = rotate_key_file(db, svc_settings.resolved_key_file, grace_s=0)
-    assert report.rewrapped_subjects == 5 and report.rewrapped_service_keys == 1
+    assert report.rewrapped_subjects == 5 and report.rewrapped_service_keys == 2  # blind index and the signing key (issue 15)
     assert report.retired_kek_ids == [old_ring.current_id]
     assert len(read_key_ring(svc_settings.resolved_key_file)) == 1
     # the running vault reloads the key file and reads every key, the blind index is unchanged
