@@ -38,7 +38,10 @@ def fleet(request, tmp_path, redis_prefix):
 
         r = redis.Redis.from_url(broker)
         for q in queues:
-            r.delete(q, f"_kombu.binding.{q}")
+            r.delete(q, f"_kombu.binding.{q}", f"_kombu.binding_permanent.{q}")
+            r.zrem("_kombu.binding_deadlines", q, "celery.pidbox")
+        if not r.zcard("_kombu.binding_deadlines"):
+            r.delete("_kombu.binding_deadlines")
         r.close()
 
 
