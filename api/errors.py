@@ -29,8 +29,13 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
-# What any image upload can fail with (kyc.images.decode_image and api.uploads.read_upload).
+# What any upload can fail with (api.uploads.read_upload_form, the engine pool and
+# kyc.images.decode_image).
 UPLOAD_ERRORS = (
+    "request_too_large",
+    "malformed_body",
+    "unsupported_media_type",
+    "service_busy",
     "upload_missing",
     "image_empty",
     "image_unsupported_type",
@@ -70,13 +75,24 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         fields = [{"loc": [str(p) for p in e.get("loc", ())], "type": e.get("type")} for e in exc.errors()]
+        if any(f["type"] == "json_invalid" for f in fields):
+            return JSONResponse(_body("malformed_body", CODES["malformed_body"].message), status_code=400)
         missing_upload = any(f["type"] == "missing" and "body" in f["loc"] for f in fields)
         code = "upload_missing" if missing_upload else "validation_failed"
         return JSONResponse(_body(code, CODES[code].message, {"fields": fields}), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 401: "unauthenticated", 403: "forbidden", 429: "rate_limited"}.get(
+        code = {
+            400: "malformed_body",
+            401: "unauthenticated",
+            403: "forbidden",
+            404: "not_found",
+            405: "method_not_allowed",
+            413: "request_too_large",
+            415: "unsupported_media_type",
+            429: "rate_limited",
+        }.get(
             exc.status_code, "validation_failed" if exc.status_code < 500 else "internal_error"
         )
         msg = exc.detail if isinstance(exc.detail, str) else CODES[code].message

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
+from api.workpool import WorkPool
 from kyc.access import RateLimiter, create_client
 from kyc.config import Settings
 from kyc.fleet.state import state_from_url
@@ -33,7 +34,10 @@ class Services:
     db: Database
     vault: Vault
     verifications: VerificationService
-    limiter: RateLimiter
+    limiter: RateLimiter  # per API key
+    auth_failure_limiter: RateLimiter  # wrong or missing keys, per client address
+    anonymous_limiter: RateLimiter  # public routes, per client address
+    engines: WorkPool  # decoding and engine work of the engine routes, off the event loop
 
 
 def _bootstrap_keys(settings: Settings, db: Database) -> None:
@@ -94,16 +98,25 @@ async def service_lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[No
     state = state_from_url(settings.redis_url, settings.redis_prefix)
     if settings.redis_url and getattr(app.state, "liveness_sessions", None) is None:
         from kyc.fleet.sealing import state_key
-        from kyc.fleet.sessions import StateSessionStore
+        from kyc.fleet.sessions import StateSessionOwners, StateSessionStore
 
         app.state.liveness_sessions = StateSessionStore(state, state_key(vault.ring()), ttl_s=settings.liveness_session_ttl_s)
+        app.state.liveness_owners = StateSessionOwners(state, settings.liveness_sessions_per_client, settings.liveness_session_ttl_s)
     queue = None
     if settings.broker_url:
         from kyc.fleet.queue import JobQueue
 
         queue = JobQueue(settings, state, vault)
     service = VerificationService(settings, db, vault, engines, load_rules(settings.decision_rules_file), state=state, queue=queue)
-    app.state.services = Services(db, vault, service, RateLimiter(settings.rate_limit_per_minute, state=state))
+    app.state.services = Services(
+        db,
+        vault,
+        service,
+        RateLimiter(settings.rate_limit_per_minute, state=state),
+        RateLimiter(settings.auth_failures_per_minute, state=state, name="auth"),
+        RateLimiter(settings.anonymous_per_minute, state=state, name="anon"),
+        WorkPool(settings.engine_workers, settings.engine_queue),
+    )
     purger = asyncio.create_task(_purge_periodically(db, settings.purge_interval_s, settings.result_retention_days))
     try:
         yield
@@ -112,6 +125,7 @@ async def service_lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[No
         with contextlib.suppress(asyncio.CancelledError):
             await purger
         await asyncio.to_thread(service.shutdown)
+        await asyncio.to_thread(app.state.services.engines.shutdown)
         if queue is not None:
             queue.close()
         db.dispose()

@@ -50,11 +50,21 @@ class Settings(BaseSettings):
     kek: SecretStr | None = None
     verification_workers: int = Field(default=2, ge=1, le=64)
     verification_queue: int = Field(default=32, ge=1)  # waiting verifications before rate_limited
+    engine_workers: int = Field(default=2, ge=1, le=64)  # threads decoding images and running engines
+    engine_queue: int = Field(default=8, ge=0)  # calls that may wait for one; more get service_busy
+    liveness_max_frames: int = Field(default=450, ge=4, le=2000)  # frames per upload (30 s at 15 fps)
+    liveness_max_frames_bytes: int = Field(default=40 * 1024 * 1024, ge=1024)  # all frames together
+    liveness_max_frame_pixels: int = Field(default=4_000_000, ge=10_000)  # per frame, from its header
     verification_deadline_s: float = Field(default=30.0, gt=0)
     retention_hours: float = Field(default=72.0, gt=0)  # retained review images live this long
     purge_interval_s: float = Field(default=600.0, gt=0)  # periodic purge task in the service
     decision_rules_file: Path | None = None  # TOML overriding kyc.verification.decision defaults
-    rate_limit_per_minute: int = Field(default=600, ge=1)  # per API key
+    rate_limit_per_minute: int = Field(default=600, ge=1)  # per API key, in any 60 s
+    auth_failures_per_minute: int = Field(default=30, ge=1)  # wrong/missing keys per client address
+    anonymous_per_minute: int = Field(default=120, ge=1)  # calls to public routes per client address
+    # duplicate_identity: the same ID number approved for another subject of the same
+    # client ("client"), or of any client ("all_clients": tells a client about others' users).
+    duplicate_scope: Literal["client", "all_clients"] = "client"
     subject_failure_limit: int = Field(default=5, ge=1)  # failed verifications per subject ...
     subject_failure_window_s: int = Field(default=3600, ge=1)  # ... within this window
     bootstrap_api_key: bool = True  # development only: create a first key in <data_dir>/dev-api-key
@@ -66,8 +76,11 @@ class Settings(BaseSettings):
     admin_cookie_secure: bool = True
     admin_session_idle_minutes: float = Field(default=30.0, gt=0)  # signed out after this long idle
     admin_session_max_hours: float = Field(default=12.0, gt=0)  # and after this long in any case
-    admin_lockout_threshold: int = Field(default=5, ge=1)  # failed sign-ins in a row before a lock ...
-    admin_lockout_minutes: float = Field(default=15.0, gt=0)  # ... that lasts this long
+    admin_lockout_threshold: int = Field(default=5, ge=1)  # failed sign-ins in a row before backoff ...
+    admin_lockout_minutes: float = Field(default=15.0, gt=0)  # (unused since issue 9: backoff, not a lock)
+    admin_backoff_base_s: float = Field(default=2.0, gt=0)  # ... first wait, doubling per further failure
+    admin_backoff_max_s: float = Field(default=60.0, gt=0)  # ... up to this
+    admin_sign_in_per_address_per_minute: int = Field(default=10, ge=1)  # attempts per client address
     admin_page_size: int = Field(default=25, ge=1, le=500)  # rows per page in the queue and audit log
     webhook_timeout_s: float = Field(default=5.0, gt=0)  # per delivery attempt
     webhook_max_attempts: int = Field(default=6, ge=1, le=20)  # then the delivery is marked failed
@@ -77,6 +90,7 @@ class Settings(BaseSettings):
     # --- liveness (issue 4) ---
     liveness_max_video_bytes: int = Field(default=40 * 1024 * 1024, ge=1024)
     liveness_session_ttl_s: float = Field(default=120.0, ge=10.0, le=3600.0)
+    liveness_sessions_per_client: int = Field(default=50, ge=1)  # open sessions per client within one TTL
 
     # --- fleet (issue 13): shared state, task queue, async results ---
     redis_url: str | None = None  # shared state (rate limits, idempotency, sessions); memory when unset

@@ -12,11 +12,11 @@ import io
 import warnings
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
-from kyc.errors import error
+from kyc.errors import KycError, error
 
-__all__ = ["decode_image", "sniff_image_type", "encode_jpeg"]
+__all__ = ["decode_image", "check_image_header", "sniff_image_type", "encode_jpeg"]
 
 _HEIF_REGISTERED = False
 
@@ -41,6 +41,31 @@ def sniff_image_type(data: bytes) -> str | None:
     if data[4:8] == b"ftyp" and data[8:12] in {b"heic", b"heix", b"hevc", b"hevx", b"mif1", b"msf1", b"heim", b"heis", b"avif"}:
         return "heic"
     return None
+
+
+def check_image_header(data: bytes, max_pixels: int) -> tuple[int, int]:
+    """The image's (width, height) from its header, without decoding the pixels.
+
+    For the upload path: a supported type and at most ``max_pixels`` pixels, checked
+    as soon as a part has arrived so that a decompression bomb costs nothing.
+    """
+    kind = sniff_image_type(data)
+    if kind is None:
+        raise error("image_unsupported_type")
+    if kind == "heic":
+        _register_heif()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as img:
+                width, height = img.size
+    except Image.DecompressionBombError:
+        raise error("image_too_many_pixels", limit_pixels=max_pixels) from None
+    except Exception:  # any decoder failure on a client's bytes is the client's problem: 4xx
+        raise error("image_corrupt") from None
+    if width * height > max_pixels:
+        raise error("image_too_many_pixels", limit_pixels=max_pixels, pixels=width * height)
+    return width, height
 
 
 def decode_image(
@@ -75,22 +100,43 @@ def decode_image(
         _register_heif()
     try:
         with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # odd EXIF and the like: decode what we can
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img = Image.open(io.BytesIO(data))
             width, height = img.size
             if width * height > max_pixels:
                 raise error("image_too_many_pixels", limit_pixels=max_pixels, pixels=width * height)
-            img.load()
+            img.load()  # the first frame of an animation
             img = ImageOps.exif_transpose(img)
-            img = img.convert("RGB")
+            img = _to_rgb(img)
+    except KycError:
+        raise
     except (Image.DecompressionBombWarning, Image.DecompressionBombError):
         raise error("image_too_many_pixels", limit_pixels=max_pixels) from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
+    except MemoryError:
+        raise error("image_too_many_pixels", limit_pixels=max_pixels) from None
+    except Exception:
+        # Decoders (Pillow, libheif, libavif, libwebp) fail with OSError, ValueError,
+        # SyntaxError, EOFError, RuntimeError, struct.error, ...: every one is a broken
+        # upload, the client's to fix, never a 500.
         raise error("image_corrupt") from None
     if min(img.size) < min_side:
         raise error("image_too_small", min_side=min_side, width=img.size[0], height=img.size[1])
     rgb = np.asarray(img, dtype=np.uint8)
     return np.ascontiguousarray(rgb[:, :, ::-1])
+
+
+def _to_rgb(img: Image.Image) -> Image.Image:
+    """8-bit RGB; 16-bit and float images are scaled down, not clipped to white."""
+    if img.mode in ("I;16", "I;16B", "I;16L", "I;16N"):
+        arr = np.asarray(img, dtype=np.uint16) >> 8
+        return Image.fromarray(arr.astype(np.uint8), "L").convert("RGB")
+    if img.mode in ("I", "F"):
+        arr = np.asarray(img, dtype=np.float64)
+        lo, hi = float(np.nanmin(arr)), float(np.nanmax(arr))
+        scaled = (arr - lo) * (255.0 / (hi - lo)) if hi > lo else np.zeros_like(arr)
+        return Image.fromarray(np.nan_to_num(scaled).astype(np.uint8), "L").convert("RGB")
+    return img.convert("RGB")
 
 
 def encode_jpeg(image: np.ndarray, quality: int = 92) -> bytes:

@@ -30,9 +30,13 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def client(settings: Settings):
+    """A TestClient sending a key that holds every client scope (plain document fields too)."""
     from fastapi.testclient import TestClient
 
     from api.main import create_app
+    from kyc.access import SCOPES, create_client
 
     with TestClient(create_app(settings)) as c:
+        _, key = create_client(c.app.state.services.db, "tests", list(SCOPES))
+        c.headers["X-API-Key"] = key
         yield c

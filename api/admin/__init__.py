@@ -14,12 +14,14 @@ from fastapi.staticfiles import StaticFiles
 
 from api.admin.console import HERE, Console
 from api.admin.pages import router
+from api.edge import mark_staff
 
 __all__ = ["install", "router"]
 
 
 def install(app: FastAPI) -> None:
-    app.include_router(router)
+    mark_staff(router)  # staff-session routes; the sign-in page is marked public in pages.py
+    app.include_router(router)  # sign-in and review forms: the app's 1 MiB body cap (api/uploads.py)
     app.mount("/admin/static", StaticFiles(directory=str(HERE / "static")), name="admin-static")
     inner = app.router.lifespan_context
 

@@ -18,6 +18,7 @@ from fastapi.templating import Jinja2Templates
 
 from kyc.admin.roles import HOME, allowed, require_permission
 from kyc.admin.sessions import Staff, csrf_matches, load_session
+from kyc.admin.throttle import SignInThrottle
 from kyc.admin.webhooks import WebhookDispatcher, ensure_webhook_key
 from kyc.audit import append_audit
 from kyc.config import Settings
@@ -78,6 +79,7 @@ class Console:
     db: Database
     vault: Vault
     dispatcher: WebhookDispatcher
+    sign_in_throttle: SignInThrottle
 
     @property
     def session_cookie(self) -> str:
@@ -93,7 +95,13 @@ class Console:
         ensure_webhook_key(db, vault)
         dispatcher = WebhookDispatcher(db, vault, settings)
         dispatcher.start()
-        return cls(settings, db, vault, dispatcher)
+        throttle = SignInThrottle(
+            per_address_per_minute=settings.admin_sign_in_per_address_per_minute,
+            threshold=settings.admin_lockout_threshold,
+            base_s=settings.admin_backoff_base_s,
+            max_s=settings.admin_backoff_max_s,
+        )
+        return cls(settings, db, vault, dispatcher, throttle)
 
     def stop(self) -> None:
         self.dispatcher.stop()

@@ -24,6 +24,7 @@ from api.admin.console import (
     render,
     require,
 )
+from api.edge import client_address, public
 from kyc.admin import accounts, auditlog, queue, review, webhooks
 from kyc.admin.reasons import KNOWN_REASONS, describe_reason
 from kyc.admin.roles import HOME, ROLES
@@ -54,6 +55,7 @@ def admin_home(request: Request, console: ConsoleDep) -> Response:
 
 
 @router.get("/login")
+@public
 def login_page(request: Request, console: ConsoleDep, next: str | None = None) -> Response:
     token = new_login_token()
     resp = render(request, "login.html", {"login_token": token, "next": next or ""})
@@ -62,6 +64,7 @@ def login_page(request: Request, console: ConsoleDep, next: str | None = None) -
 
 
 @router.post("/login")
+@public
 def login(
     request: Request,
     console: ConsoleDep,
@@ -76,15 +79,19 @@ def login(
         info = CODES["csrf_failed"]
         return error_page(request, 403, info.code, info.message)
     try:
-        account = accounts.sign_in(console.db, console.settings, username, password)
+        account = accounts.sign_in(
+            console.db, console.settings, username, password, throttle=console.sign_in_throttle, address=client_address(request)
+        )
     except KycError as exc:
-        if exc.code not in ("staff_sign_in_failed", "staff_account_locked"):
+        if exc.code not in ("staff_sign_in_failed", "staff_sign_in_throttled"):
             raise
         token = new_login_token()
         resp = render(
             request, "login.html", {"login_token": token, "next": next, "problem": exc.message, "code": exc.code}, status_code=exc.status
         )
         console.set_cookie(resp, console.login_cookie, token, max_age=1800)
+        if "retry_after_s" in exc.detail:
+            resp.headers["Retry-After"] = str(max(1, int(float(exc.detail["retry_after_s"]) + 0.999)))
         return resp
     session_token, staff = open_session(console.db, console.settings, account.id)
     resp = redirect(_safe_next(next, staff.role))

@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import ServicesDep, require_scope
 from api.errors import error_responses
-from kyc.access import SCOPES, create_client, revoke_client
+from kyc.access import DEFAULT_SCOPES, SCOPES, create_client, revoke_client
 
 router = APIRouter(tags=["clients"])
 AUTH = ("unauthenticated", "forbidden", "rate_limited", "validation_failed")
@@ -15,7 +15,7 @@ AUTH = ("unauthenticated", "forbidden", "rate_limited", "validation_failed")
 
 class ClientIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
-    scopes: list[str] = Field(default_factory=lambda: list(SCOPES), description=f"Any of {', '.join(SCOPES)}")
+    scopes: list[str] = Field(default_factory=lambda: list(DEFAULT_SCOPES), description=f"Any of {', '.join(SCOPES)}")
 
 
 class ClientOut(BaseModel):

@@ -2,32 +2,54 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from api.deps import ServicesDep, SettingsDep, require_scope
+from api.edge import public
 from api.errors import error_responses
 from kyc.consent import ConsentInput, consent_receipt, get_consent, receipt_public_key, record_consent, withdraw_consent
 from kyc.storage import Subject
+from kyc.subjects import SUBJECT_REF_MAX, SUBJECT_REF_PATTERN, normalize_subject_ref
 
 router = APIRouter(tags=["consent"])
 AUTH = ("unauthenticated", "forbidden", "rate_limited", "validation_failed")
+
+SHA256_HEX = r"^[0-9a-fA-F]{64}$"
+CLOCK_SKEW = timedelta(minutes=5)
 
 Purpose = Literal["real_name_verification", "biometric_processing", "retain_for_review", "cross_border_transfer"]
 
 
 class ConsentIn(BaseModel):
-    subject_ref: str = Field(min_length=1, max_length=200, description="The client's own user id")
+    subject_ref: str = Field(
+        min_length=1,
+        max_length=SUBJECT_REF_MAX,
+        pattern=SUBJECT_REF_PATTERN,
+        description="The client's own user id: trimmed and NFC-normalised; no control, bidi or zero-width characters",
+    )
     purposes: list[Purpose] = Field(min_length=1)
     policy_version: str = Field(min_length=1, max_length=64)
     locale: str = Field(min_length=2, max_length=35, examples=["zh-CN"])
     channel: str = Field(min_length=1, max_length=50, examples=["ios_app"])
-    consented_at: datetime | None = Field(None, description="When the subject agreed (default: now)")
-    text_sha256: str = Field(description="SHA-256 (hex) of the consent text shown")
+    consented_at: datetime | None = Field(
+        None, description="When the subject agreed (default: now); not in the future, 5 minutes of clock skew allowed"
+    )
+    text_sha256: str = Field(pattern=SHA256_HEX, description="SHA-256 (hex) of the consent text shown")
+
+    @field_validator("consented_at")
+    @classmethod
+    def _not_in_the_future(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        if aware > datetime.now(UTC) + CLOCK_SKEW:
+            raise ValueError("consented_at is in the future")
+        return value
 
 
 class ConsentOut(BaseModel):
@@ -69,12 +91,12 @@ def _out(c, ref: str) -> ConsentOut:
     "/v1/consents",
     status_code=201,
     response_model=ConsentOut,
-    responses=error_responses(*AUTH, "policy_not_found"),
+    responses=error_responses(*AUTH, "policy_not_found", "subject_ref_invalid"),
 )
 def post_consent(body: ConsentIn, services: ServicesDep, principal=require_scope("consents:write")) -> ConsentOut:
     data = ConsentInput(**body.model_dump())
     c = record_consent(services.db, services.vault, principal.client_id, data, actor=principal.actor)
-    return _out(c, body.subject_ref.strip())
+    return _out(c, normalize_subject_ref(body.subject_ref))
 
 
 @router.get(
@@ -82,7 +104,7 @@ def post_consent(body: ConsentIn, services: ServicesDep, principal=require_scope
     response_model=ConsentOut,
     responses=error_responses(*AUTH, "consent_not_found"),
 )
-def get_one(consent_id: str, services: ServicesDep, principal=require_scope("consents:write")) -> ConsentOut:
+def read_consent(consent_id: str, services: ServicesDep, principal=require_scope("consents:write")) -> ConsentOut:
     with services.db.session() as s:
         c = get_consent(s, principal.client_id, consent_id)
         return _out(c, s.get(Subject, c.subject_id).ref)
@@ -118,8 +140,10 @@ def get_receipt(
 @router.get(
     "/v1/receipts/public-key",
     response_class=PlainTextResponse,
+    responses={200: {"content": {"application/x-pem-file": {"schema": {"type": "string"}}}, "description": "PEM public key"}},
     description="Public (no key needed): the PEM Ed25519 public key that verifies consent receipts and the "
     "service's signed statements.",
 )
+@public
 def get_public_key(services: ServicesDep) -> PlainTextResponse:
     return PlainTextResponse(receipt_public_key(services.db, services.vault), media_type="application/x-pem-file")

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter, File, UploadFile
-from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
 
-from api.deps import SettingsDep
+from api.deps import ServicesDep, SettingsDep, audited, require_scope
 from api.errors import UPLOAD_ERRORS, error_responses
-from api.uploads import read_upload
+from api.uploads import FileRule, UploadLimits, multipart_body, read_upload_form, takes_uploads
+from kyc.config import Settings
 from kyc.ocr import read_document
+from kyc.verification.masking import mask_fields
 
 router = APIRouter(tags=["documents"])
 
@@ -22,32 +23,74 @@ class CheckOut(BaseModel):
     message: str
 
 
-class DocumentOut(BaseModel):
+class DocumentReadOut(BaseModel):
     type: str
-    fields: dict[str, str | None]
+    fields: dict[str, str | None] = Field(
+        description="Masked (`name` 张*明, `id_number` 1101**********183X; only name, id_number, sex and "
+        "valid_until) unless the key holds `documents:read_plain`; see `fields_masked`."
+    )
     checks: dict[str, CheckOut]
     confidence: dict[str, float]
     valid: bool
     corners: list[list[float]] | None = None
-    mrz_lines: list[str] | None = None
+    mrz_lines: list[str] | None = Field(None, description="Only with `documents:read_plain`")
 
 
 class DocumentsOut(BaseModel):
-    documents: list[DocumentOut]
+    documents: list[DocumentReadOut]
     errors: list[dict]
     engine: str
+    fields_masked: bool = Field(description="True unless the API key holds the `documents:read_plain` scope")
+
+
+PLAIN_SCOPE = "documents:read_plain"
+AUTH = ("unauthenticated", "forbidden", "rate_limited")
+
+
+def upload_limits(settings: Settings) -> UploadLimits:
+    return UploadLimits({"file": FileRule(settings.max_upload_bytes, 1, settings.max_image_pixels)})
+
+
+def masked(reading: dict) -> dict:
+    """The reading with each document's fields masked and its MRZ lines (plain data) dropped."""
+    docs = []
+    for d in reading["documents"]:
+        d = {k: v for k, v in d.items() if k != "mrz_lines"}
+        d["fields"] = mask_fields(d["fields"])
+        docs.append(d)
+    return {**reading, "documents": docs}
 
 
 @router.post(
     "/v1/documents/read",
     response_model=DocumentsOut,
+    openapi_extra=multipart_body("DocumentReadForm", ["file"], {"file": {"type": "string", "format": "binary", "description": "Photo of an ID card side or a passport page"}}),
     responses=error_responses(
-        *UPLOAD_ERRORS, "document_not_found", "document_cut_off",
-        "document_unreadable", "model_missing", "model_altered",
+        *AUTH,
+        *UPLOAD_ERRORS,
+        "document_not_found",
+        "document_cut_off",
+        "document_unreadable",
+        "model_missing",
+        "model_altered",
     ),
 )
-async def read_documents(settings: SettingsDep, file: UploadFile = File(...), today: dt.date | None = None) -> dict:
-    """Find and read each ID card side or MRZ document in the photo. The photo is not kept."""
-    data = await read_upload(file, settings.max_upload_bytes)
-    reading = await run_in_threadpool(read_document, data, today=today, settings=settings)
-    return reading.to_dict()
+@takes_uploads
+async def read_documents(
+    request: Request,
+    settings: SettingsDep,
+    services: ServicesDep,
+    today: dt.date | None = Query(None, description="The date validity is checked against (default: today)"),
+    principal=require_scope("documents:read"),
+) -> dict:
+    """Find and read each ID card side or MRZ document in the photo. The photo is not kept.
+
+    Fields come back masked unless the key holds `documents:read_plain`.
+    """
+    plain = PLAIN_SCOPE in principal.scopes
+    async with audited(services, principal, "documents.read", plain=plain) as audit:
+        form = await read_upload_form(request, upload_limits(settings))
+        data = form.file("file", required=True)
+        reading = (await services.engines.run(read_document, data, today=today, settings=settings)).to_dict()
+        audit["documents"] = len(reading["documents"])
+    return {**(reading if plain else masked(reading)), "fields_masked": not plain}

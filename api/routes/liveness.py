@@ -7,15 +7,14 @@ memory, per process). No business logic here: decoding and deciding are in
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
-from api.deps import SettingsDep
-from api.errors import error_responses
-from api.uploads import read_upload
+from api.deps import ServicesDep, SettingsDep, audited, require_scope
+from api.errors import UPLOAD_ERRORS, error_responses
+from api.liveness_owners import SessionOwners
+from api.uploads import FileRule, UploadLimits, multipart_body, read_upload_form, takes_uploads
+from kyc.config import Settings
 from kyc.errors import error
 from kyc.liveness import InMemorySessionStore, SessionStore, decode_frames, decode_video, parse_timestamps, submit_session
 
@@ -30,6 +29,15 @@ def session_store(request: Request) -> SessionStore:
         store = InMemorySessionStore(ttl_s=ttl)
         request.app.state.liveness_sessions = store
     return store
+
+
+def session_owners(request: Request) -> SessionOwners:
+    owners = getattr(request.app.state, "liveness_owners", None)
+    if owners is None:
+        settings = request.app.state.settings
+        owners = SessionOwners(settings.liveness_sessions_per_client, settings.liveness_session_ttl_s)
+        request.app.state.liveness_owners = owners
+    return owners
 
 
 class SessionOut(BaseModel):
@@ -61,55 +69,108 @@ class ResultOut(BaseModel):
     model: str
 
 
-@router.post("/sessions", status_code=201, response_model=SessionOut, responses=error_responses("rate_limited"))
-async def create_session(request: Request) -> SessionOut:
-    """A single-use challenge: perform ``actions`` in order, then upload the capture before ``expires_at``."""
-    return SessionOut(**session_store(request).create_session().public())
+AUTH = ("unauthenticated", "forbidden", "rate_limited")
+
+
+@router.post(
+    "/sessions", status_code=201, response_model=SessionOut, responses=error_responses(*AUTH, "liveness_quota_exceeded")
+)
+async def create_session(request: Request, services: ServicesDep, principal=require_scope("liveness:write")) -> SessionOut:
+    """A single-use challenge: perform ``actions`` in order, then upload the capture before ``expires_at``.
+
+    The session belongs to the calling client; each client may hold a limited number open.
+    """
+    async with audited(services, principal, "liveness.session.create") as audit:
+        owners = session_owners(request)
+        owners.admit(principal.client_id)
+        session = session_store(request).create_session()
+        owners.record(principal.client_id, session.id)
+        audit["session"] = session.id
+    return SessionOut(**session.public())
+
+
+def upload_limits(settings: Settings) -> UploadLimits:
+    """One video, or up to ``liveness_max_frames`` frames; counted and sized as they arrive."""
+    return UploadLimits(
+        {
+            "video": FileRule(settings.liveness_max_video_bytes, 1),
+            "frames": FileRule(
+                min(settings.max_upload_bytes, settings.liveness_max_frames_bytes),
+                settings.liveness_max_frames,
+                settings.liveness_max_frame_pixels,
+                too_many_code="video_too_long",
+            ),
+        },
+        cap_bytes=max(settings.liveness_max_video_bytes, settings.liveness_max_frames_bytes) + 64 * 1024,
+    )
+
+
+_FORM = multipart_body(
+    "LivenessCaptureForm",
+    [],
+    {
+        "video": {"type": "string", "format": "binary", "description": "MP4 or WebM of the whole capture"},
+        "frames": {"type": "array", "items": {"type": "string", "format": "binary"}, "description": "JPEG frames in capture order"},
+        "timestamps": {"type": "string", "description": "capture time of each frame, comma-separated seconds"},
+        "nonce": {"type": "string", "maxLength": 200, "description": "the session's nonce, checked when given"},
+        "mirrored": {"type": "boolean", "default": False, "description": "true if the frames are mirrored like a selfie preview"},
+    },
+)
+
+
+def _decide(store, session_id, video, frames, times, nonce, mirrored, settings):
+    """Decode and decide (runs in the engine pool)."""
+    decoded = decode_video(video) if video is not None else decode_frames(frames, times)
+    return submit_session(store, session_id, decoded, nonce=nonce, mirrored=mirrored, settings=settings)
 
 
 @router.post(
     "/sessions/{session_id}/frames",
     response_model=ResultOut,
+    openapi_extra=_FORM,
     responses=error_responses(
+        *AUTH,
+        *UPLOAD_ERRORS,
         "liveness_session_not_found",
         "liveness_session_expired",
         "liveness_session_used",
         "video_unreadable",
         "video_too_long",
         "frames_too_few",
-        "upload_missing",
-        "image_corrupt",
-        "image_too_large",
         "validation_failed",
     ),
 )
+@takes_uploads
 async def upload_frames(
     session_id: str,
     request: Request,
     settings: SettingsDep,
-    video: Annotated[UploadFile | None, File(description="MP4 or WebM of the whole capture")] = None,
-    frames: Annotated[list[UploadFile] | None, File(description="JPEG frames in capture order")] = None,
-    timestamps: Annotated[str | None, Form(description="capture time of each frame, comma-separated seconds")] = None,
-    nonce: Annotated[str | None, Form(description="the session's nonce, checked when given")] = None,
-    mirrored: Annotated[bool, Form(description="true if the frames are mirrored like a selfie preview")] = False,
+    services: ServicesDep,
+    principal=require_scope("liveness:write"),
 ) -> ResultOut:
     """Decide the session from a video, or from JPEG frames with their timestamps. Single use."""
-    store = session_store(request)
-    store.get(session_id)  # unknown, expired or used: fail before reading the upload
-    if video is not None and frames:
-        raise error("validation_failed", "Send either `video` or `frames`, not both.")
-    if video is not None:
-        data = await read_upload(video, settings.liveness_max_video_bytes)
-        decoded = await run_in_threadpool(decode_video, data)
-    elif frames:
-        if timestamps is None:
-            raise error("validation_failed", "`timestamps` is required with `frames`.")
-        times = parse_timestamps(timestamps)
-        blobs = [await read_upload(f, settings.max_upload_bytes) for f in frames]
-        decoded = await run_in_threadpool(decode_frames, blobs, times)
-    else:
-        raise error("upload_missing", "Upload a `video` or `frames` with `timestamps`.")
-    result = await run_in_threadpool(
-        submit_session, store, session_id, decoded, nonce=nonce, mirrored=mirrored, settings=settings
-    )
+    async with audited(services, principal, "liveness.frames", session=session_id) as audit:
+        session_owners(request).check(principal.client_id, session_id)  # another client's: not found
+        store = session_store(request)
+        store.get(session_id)  # unknown, expired or used: fail before reading the upload
+        form = await read_upload_form(request, upload_limits(settings))
+        video = form.file("video", required=False)
+        frames = form.files.get("frames") or []
+        if video is not None and frames:
+            raise error("validation_failed", "Send either `video` or `frames`, not both.")
+        if video is None and not frames:
+            raise error("upload_missing", "Upload a `video` or `frames` with `timestamps`.")
+        times = None
+        if frames:
+            if form.field("timestamps") is None:
+                raise error("validation_failed", "`timestamps` is required with `frames`.")
+            times = parse_timestamps(form.field("timestamps"))
+        mirrored_text = (form.field("mirrored") or "false").lower()
+        if mirrored_text not in ("true", "false", "1", "0"):
+            raise error("validation_failed", "`mirrored` is true or false.", part="mirrored")
+        nonce = form.field("nonce")
+        result = await services.engines.run(
+            _decide, store, session_id, video, frames, times, nonce, mirrored_text in ("true", "1"), settings
+        )
+        audit["live"] = result.live
     return ResultOut(session_id=session_id, **result.to_dict())

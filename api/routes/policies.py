@@ -17,7 +17,7 @@ AUTH = ("unauthenticated", "forbidden", "rate_limited", "validation_failed")
 
 class PolicyIn(BaseModel):
     version: str = Field(min_length=1, max_length=64)
-    text_sha256: str = Field(description="SHA-256 (hex) of the policy text")
+    text_sha256: str = Field(pattern=r"^[0-9a-fA-F]{64}$", description="SHA-256 (hex) of the policy text")
     significant: bool = Field(False, description="True when subjects must consent again")
 
 

@@ -10,14 +10,15 @@ from pydantic import BaseModel
 
 from api.deps import ServicesDep, require_scope
 from api.errors import UPLOAD_ERRORS, error_responses
-from api.forms import form_bytes, read_form_in_memory
+from api.uploads import FileRule, UploadForm, UploadLimits, multipart_body, read_upload_form, takes_uploads
+from kyc.config import Settings
 from kyc.errors import error
 from kyc.verification import VerificationInput
 
 router = APIRouter(tags=["verifications"])
 AUTH = ("unauthenticated", "forbidden", "rate_limited", "validation_failed")
 
-REQUEST_ERRORS = (*UPLOAD_ERRORS, "request_too_large")
+REQUEST_ERRORS = UPLOAD_ERRORS
 PIPELINE_ERRORS = (
     "document_not_found",
     "document_cut_off",
@@ -29,6 +30,7 @@ PIPELINE_ERRORS = (
     "liveness_session_not_found",
     "liveness_session_expired",
     "liveness_session_used",
+    "liveness_result_not_found",
     "model_missing",
     "model_altered",
 )
@@ -83,42 +85,38 @@ def wants_async(prefer: str | None) -> bool:
     return any(p.split(";")[0].strip().lower() == "respond-async" for p in prefer.split(","))
 
 
-_FORM_SCHEMA = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["consent_id", "id_front"],
-                    "properties": {
-                        "consent_id": {"type": "string", "description": "A consent covering real_name_verification and biometric_processing"},
-                        "id_front": {"type": "string", "format": "binary", "description": "ID card front or passport data page"},
-                        "id_back": {"type": "string", "format": "binary", "description": "ID card back (Chinese ID cards)"},
-                        "selfie": {"type": "string", "format": "binary", "description": "Selfie (passive liveness); or give liveness_session_id"},
-                        "liveness_session_id": {"type": "string", "description": "A finished active-liveness session (its best frame is the selfie)"},
-                    },
-                }
-            }
-        },
-    }
-}
+_FORM_SCHEMA = multipart_body(
+    "VerificationForm",
+    ["consent_id", "id_front"],
+    {
+        "consent_id": {"type": "string", "description": "A consent covering real_name_verification and biometric_processing"},
+        "id_front": {"type": "string", "format": "binary", "description": "ID card front or passport data page"},
+        "id_back": {"type": "string", "format": "binary", "description": "ID card back (Chinese ID cards)"},
+        "selfie": {"type": "string", "format": "binary", "description": "Selfie (passive liveness); or give liveness_session_id"},
+        "liveness_session_id": {"type": "string", "description": "A finished active-liveness session (its best frame is the selfie)"},
+    },
+)
 
 
-async def _inputs(form, limit: int) -> tuple[VerificationInput, str]:
-    consent_id = form.get("consent_id")
-    if not isinstance(consent_id, str) or not consent_id:
+def upload_limits(settings: Settings) -> UploadLimits:
+    rule = FileRule(settings.max_upload_bytes, 1, settings.max_image_pixels)
+    return UploadLimits({"id_front": rule, "id_back": rule, "selfie": rule})
+
+
+def _inputs(form: UploadForm) -> tuple[VerificationInput, str]:
+    consent_id = form.field("consent_id")
+    if consent_id is None:
         raise error("validation_failed", "consent_id is required", part="consent_id")
-    session_id = form.get("liveness_session_id")
-    session_id = session_id if isinstance(session_id, str) and session_id else None
-    if form.get("selfie") is not None and session_id is not None:
+    session_id = form.field("liveness_session_id")
+    selfie = form.file("selfie", required=False)
+    if selfie is not None and session_id is not None:
         raise error("validation_failed", "Give either a selfie or a liveness_session_id, not both.")
-    if form.get("selfie") is None and session_id is None:
+    if selfie is None and session_id is None:
         raise error("upload_missing", "A selfie or a liveness_session_id is required.", part="selfie")
     inp = VerificationInput(
-        id_front=await form_bytes(form, "id_front", limit, required=True),
-        id_back=await form_bytes(form, "id_back", limit, required=False),
-        selfie=await form_bytes(form, "selfie", limit, required=False),
+        id_front=form.file("id_front", required=True),
+        id_back=form.file("id_back", required=False),
+        selfie=selfie,
         liveness_session_id=session_id,
     )
     return inp, consent_id
@@ -148,6 +146,7 @@ async def _inputs(form, limit: int) -> tuple[VerificationInput, str]:
         ),
     },
 )
+@takes_uploads
 async def post_verification(
     request: Request,
     response: Response,
@@ -156,12 +155,12 @@ async def post_verification(
     prefer: Annotated[str | None, Header(description="`respond-async` answers 202 at once (RFC 7240)")] = None,
     principal=require_scope("verifications:write"),
 ):
-    limit = request.app.state.settings.max_upload_bytes
-    form = await read_form_in_memory(request, max_file_bytes=limit)
-    try:
-        inp, consent_id = await _inputs(form, limit)
-    finally:
-        await form.close()
+    form = await read_upload_form(request, upload_limits(request.app.state.settings))
+    inp, consent_id = _inputs(form)
+    if inp.liveness_session_id is not None:  # only the client that created the session may use it
+        from api.routes.liveness import session_owners
+
+        session_owners(request).check(principal.client_id, inp.liveness_session_id)
     respond_async = wants_async(prefer)
     view, replayed = await services.verifications.submit(
         client_id=principal.client_id,

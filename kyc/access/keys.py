@@ -20,7 +20,7 @@ from kyc.errors import error
 from kyc.storage.db import Database
 from kyc.storage.models import ApiClient, utcnow
 
-__all__ = ["SCOPES", "ADMIN_SCOPE", "Principal", "create_client", "authenticate", "revoke_client"]
+__all__ = ["SCOPES", "DEFAULT_SCOPES", "ADMIN_SCOPE", "Principal", "create_client", "authenticate", "revoke_client"]
 
 SCOPES = (
     "consents:write",  # record and withdraw consents
@@ -28,7 +28,14 @@ SCOPES = (
     "verifications:read",  # read verifications back
     "subjects:export",  # data-subject access (decrypted export)
     "subjects:delete",  # data-subject deletion
+    "documents:read",  # POST /v1/documents/read (fields masked)
+    "documents:read_plain",  # ... with the fields unmasked (never granted by default)
+    "faces:compare",  # POST /v1/faces/compare
+    "liveness:write",  # active-liveness sessions and their uploads
 )
+# What a new client gets when no scopes are named: everything but the plain-fields scope,
+# which a client must ask for explicitly (minimum collection).
+DEFAULT_SCOPES = tuple(s for s in SCOPES if s != "documents:read_plain")
 ADMIN_SCOPE = "admin"
 
 
@@ -61,7 +68,7 @@ def create_client(
     db: Database, name: str, scopes: list[str] | None = None, *, is_admin: bool = False, actor: str = "cli"
 ) -> tuple[ApiClient, str]:
     """Create a client and return it with its key (shown once, never stored)."""
-    scopes = list(SCOPES) if scopes is None else scopes
+    scopes = list(DEFAULT_SCOPES) if scopes is None else scopes
     unknown = [s for s in scopes if s not in SCOPES]
     if unknown:
         raise error("validation_failed", f"unknown scopes: {', '.join(unknown)}", allowed=list(SCOPES))

@@ -1,7 +1,8 @@
 """Staff accounts: creation, sign-in with lock-out, and the admin's account actions.
 
-Lock-out: ``admin_lockout_threshold`` failed sign-ins in a row lock the account for
-``admin_lockout_minutes``; a success resets the count; an admin may unlock early.
+Failed sign-ins are throttled with backoff (``kyc.admin.throttle``), never answered with
+a lock: unknown and real usernames get the same answer at the same cost (one argon2
+run). An account an admin locked (``locked_until``) is refused with that same answer.
 Every outcome is audited under the staff member's identity (an unknown username is
 audited as ``anonymous`` without the name typed, which may be a mistyped password).
 """
@@ -10,11 +11,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import delete, select
 
 from kyc.admin.passwords import hash_password, needs_rehash, verify_password
+from kyc.admin.throttle import SignInThrottle
 from kyc.audit import append_audit
 from kyc.config import Settings
 from kyc.errors import error
@@ -83,49 +85,45 @@ def create_user(db: Database, username: str, password: str, role: str, *, actor:
         return _account(u)
 
 
-def sign_in(db: Database, settings: Settings, username: str, password: str) -> StaffAccount:
-    """The account for these credentials, or ``staff_sign_in_failed`` / ``staff_account_locked``."""
+def sign_in(
+    db: Database, settings: Settings, username: str, password: str, *, throttle: SignInThrottle | None = None, address: str = "unknown"
+) -> StaffAccount:
+    """The account for these credentials, or ``staff_sign_in_failed`` (the same for unknown
+    users, wrong passwords, disabled and locked accounts) or ``staff_sign_in_throttled``
+    (checked before the password hash runs)."""
     username = username.strip().lower()
+    throttle_key = username[:64]
+    if throttle is not None:
+        throttle.admit(address, throttle_key)
     with db.session() as s:
         u = s.scalar(select(StaffUser).where(StaffUser.username == username)) if _USERNAME.match(username) else None
         stored = u.password_hash if u is not None else None
-    ok = verify_password(stored, password)  # outside the transaction: argon2 takes tens of ms
+    ok = verify_password(stored, password)  # outside the transaction; unknown users verify a dummy hash
     now = utcnow()
-    outcome: str
-    locked_until: datetime | None = None
     with db.session() as s:
         u = s.scalar(select(StaffUser).where(StaffUser.username == username)) if u is not None else None
         if u is None:
             append_audit(s, actor="anonymous", action="staff.sign_in_failed", detail={"reason": "unknown_user"})
-            outcome = "failed"
         elif u.locked_until is not None and u.locked_until > now:
             append_audit(
                 s, actor=staff_actor(u.username), action="staff.sign_in_refused", target=f"staff:{u.id}", detail={"reason": "locked"}
             )
-            outcome, locked_until = "locked", u.locked_until
         elif not ok or u.disabled:
             u.failed_sign_ins = (u.failed_sign_ins or 0) + (0 if ok else 1)
             detail: dict[str, object] = {"reason": "disabled" if ok else "bad_password", "failures": u.failed_sign_ins}
-            if u.failed_sign_ins >= settings.admin_lockout_threshold:
-                u.locked_until = now + timedelta(minutes=settings.admin_lockout_minutes)
-                u.failed_sign_ins = 0
-                detail["locked_minutes"] = settings.admin_lockout_minutes
-                append_audit(s, actor=staff_actor(u.username), action="staff.locked", target=f"staff:{u.id}", detail=detail)
-                outcome, locked_until = "locked", u.locked_until
-            else:
-                append_audit(s, actor=staff_actor(u.username), action="staff.sign_in_failed", target=f"staff:{u.id}", detail=detail)
-                outcome = "failed"
+            append_audit(s, actor=staff_actor(u.username), action="staff.sign_in_failed", target=f"staff:{u.id}", detail=detail)
         else:
             u.failed_sign_ins = 0
-            u.locked_until = None
             u.last_sign_in_at = now
             if needs_rehash(u.password_hash):
                 u.password_hash = hash_password(password)
             append_audit(s, actor=staff_actor(u.username), action="staff.sign_in", target=f"staff:{u.id}", detail={"role": u.role})
+            if throttle is not None:
+                throttle.succeeded(throttle_key)
             return _account(u)
-    # Raised after the commit, so the failure count, the lock and the audit entry are kept.
-    if outcome == "locked" and locked_until is not None:
-        raise error("staff_account_locked", locked_until=locked_until.isoformat(timespec="seconds"))
+    # Raised after the commit, so the failure count and the audit entry are kept.
+    if throttle is not None and not ok:
+        throttle.failed(throttle_key)
     raise error("staff_sign_in_failed")
 
 

@@ -154,7 +154,7 @@ class KycClient:
         return self._request("GET", f"/v1/verifications/{verification_id}", retry=True).json()
 
     def export_subject(self, subject_ref: str) -> dict:
-        return self._request("GET", f"/v1/subjects/{subject_ref}/export", retry=True).json()
+        return self._request("GET", "/v1/subjects/export", params={"subject_ref": subject_ref}, retry=True).json()
 
     def delete_subject(self, subject_ref: str) -> dict:
-        return self._request("DELETE", f"/v1/subjects/{subject_ref}", retry=True).json()
+        return self._request("DELETE", "/v1/subjects", params={"subject_ref": subject_ref}, retry=True).json()

@@ -23,7 +23,7 @@ from kyc.liveness import ACTIONS, ActionEvidence, ActiveResult, LivenessSession
 from kyc.liveness._session import RESULT_TTL_S, SESSION_TTL_S, random_actions
 from kyc.vault.envelope import open_sealed, seal
 
-__all__ = ["StateSessionStore", "result_to_bytes", "result_from_bytes"]
+__all__ = ["StateSessionStore", "StateSessionOwners", "result_to_bytes", "result_from_bytes"]
 
 _AAD = b"kyc/liveness-result/v1|"
 
@@ -141,3 +141,28 @@ class StateSessionStore:
         if sealed is None:
             raise error("liveness_result_not_found")
         return result_from_bytes(open_sealed(self.seal_key, sealed, _AAD + session_id.encode()))
+
+
+class StateSessionOwners:
+    """Which client created which liveness session, and each client's quota of open
+    sessions (``api/liveness_owners.SessionOwners``'s contract), in shared state, so a
+    session created through one API process is owned on every process."""
+
+    def __init__(self, state: SharedState, per_client: int, ttl_s: float, keep_s: float = 3600.0) -> None:
+        self.state = state
+        self.per_client = per_client
+        self.ttl_s = ttl_s
+        self.keep_s = max(keep_s, ttl_s)
+
+    def admit(self, client_id: str) -> None:
+        if self.state.count_events("lvquota:" + client_id, self.ttl_s) >= self.per_client:
+            raise error("liveness_quota_exceeded", limit=self.per_client, retry_after_s=round(self.ttl_s, 1))
+
+    def record(self, client_id: str, session_id: str) -> None:
+        self.state.add_event("lvquota:" + client_id, self.ttl_s)
+        self.state.put("lvowner:" + session_id, client_id.encode(), self.keep_s)
+
+    def check(self, client_id: str, session_id: str) -> None:
+        owner = self.state.get("lvowner:" + session_id)
+        if owner is None or owner.decode() != client_id:
+            raise error("liveness_session_not_found")

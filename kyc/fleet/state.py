@@ -36,6 +36,10 @@ class SharedState(Protocol):
     def add_event(self, key: str, window_s: float) -> int:
         """Record an event now; return how many fall within the last ``window_s``."""
 
+    def window_hit(self, key: str, limit: int, window_s: float, *, count: bool = True) -> float | None:
+        """Sliding-window limit: None when fewer than ``limit`` events fall in the last
+        ``window_s`` (and, with ``count``, record one), else the seconds until one leaves."""
+
     def count_events(self, key: str, window_s: float) -> int:
         """How many events of ``key`` fall within the last ``window_s``."""
 
@@ -113,6 +117,18 @@ class MemoryState:
             events = [t for t in self._events.get(key, []) if t > now - window_s] + [now]
             self._events[key] = events
             return len(events)
+
+    def window_hit(self, key: str, limit: int, window_s: float, *, count: bool = True) -> float | None:
+        now = self._now()
+        with self._lock:
+            events = [t for t in self._events.get(key, []) if t > now - window_s]
+            if len(events) >= limit:
+                self._events[key] = events
+                return events[-limit] + window_s - now
+            if count:
+                events.append(now)
+            self._events[key] = events
+            return None
 
     def count_events(self, key: str, window_s: float) -> int:
         now = self._now()
@@ -203,6 +219,24 @@ end
 return redis.call('ZCARD', KEYS[1])
 """
 
+_WINDOW = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local n = redis.call('ZCARD', KEYS[1])
+if n >= limit then
+  local oldest = redis.call('ZRANGE', KEYS[1], n - limit, n - limit, 'WITHSCORES')
+  return tostring(tonumber(oldest[2]) + window - now)
+end
+if ARGV[3] == '1' then
+  redis.call('ZADD', KEYS[1], now, ARGV[4])
+  redis.call('PEXPIRE', KEYS[1], math.ceil(window * 1000))
+end
+return '0'
+"""
+
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
@@ -229,6 +263,7 @@ class RedisState:
         self._bucket = self.r.register_script(_BUCKET)
         self._events = self.r.register_script(_EVENTS)
         self._release = self.r.register_script(_RELEASE)
+        self._window = self.r.register_script(_WINDOW)
         self._swap = self.r.register_script(_SWAP)
 
     def _k(self, key: str) -> str:
@@ -250,6 +285,10 @@ class RedisState:
 
     def add_event(self, key: str, window_s: float) -> int:
         return int(self._call(self._events, keys=[self._k(key)], args=[window_s, "1", uuid.uuid4().hex]))
+
+    def window_hit(self, key: str, limit: int, window_s: float, *, count: bool = True) -> float | None:
+        wait = float(self._call(self._window, keys=[self._k(key)], args=[limit, window_s, "1" if count else "0", uuid.uuid4().hex]))
+        return wait if wait > 0 else None
 
     def count_events(self, key: str, window_s: float) -> int:
         return int(self._call(self._events, keys=[self._k(key)], args=[window_s, "0", ""]))

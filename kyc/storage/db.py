@@ -8,6 +8,7 @@ a transaction is in the database whole or not at all. PostgreSQL is used by URL
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,11 +23,23 @@ __all__ = ["Database", "make_engine", "migrate"]
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 
 
+def _private_file(path: Path) -> None:
+    """Create the database file 0600 (its directory 0700 when we make it) before SQLite does:
+    SQLite creates it with the process umask (0644 by default) and gives its -wal and -shm
+    files the same mode as the database file."""
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    os.close(fd)
+    if path.stat().st_mode & 0o077:
+        os.chmod(path, 0o600)
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(path.split("?", 1)[0]))
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")

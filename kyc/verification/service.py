@@ -374,15 +374,14 @@ class VerificationService:
                 id_number = ev.fields.get("id_number")
                 index = self.vault.id_number_index(s, id_number) if id_number else None
                 if index is not None:
-                    other = s.scalar(
-                        select(func.count())
-                        .select_from(Verification)
-                        .where(
-                            Verification.id_number_index == index,
-                            Verification.subject_id != subject.id,
-                            Verification.status == "approved",
-                        )
-                    )
+                    same_number = [
+                        Verification.id_number_index == index,
+                        Verification.subject_id != subject.id,
+                        Verification.status == "approved",
+                    ]
+                    if self.settings.duplicate_scope == "client":  # default: a tenant never learns of another's
+                        same_number.append(Verification.client_id == client_id)
+                    other = s.scalar(select(func.count()).select_from(Verification).where(*same_number))
                     ev.duplicate = bool(other)
                 decision = decide(ev, self.rules)
                 v = Verification(

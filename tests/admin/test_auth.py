@@ -64,50 +64,79 @@ def test_plain_http_cookies_when_configured_off(make_console):
     assert "secure" not in cookie and "httponly" in cookie and "samesite=strict" in cookie
 
 
-def test_wrong_password_then_lockout_then_unlock(con):
+def _clock(con) -> list[float]:
+    """Drive the sign-in throttle's clock by hand."""
+    now = [1000.0]
+    con.app.state.admin_console.sign_in_throttle.clock = lambda: now[0]
+    return now
+
+
+def test_wrong_passwords_back_off_instead_of_locking(con):
     con.user("reviewer", "alice")
-    for i in range(2):
+    now = _clock(con)
+    for _ in range(3):  # threshold 3: the same answer each time
         r = con.sign_in("alice", "wrong password!!")
         assert r.status_code == 401 and 'data-code="staff_sign_in_failed"' in r.text
-    r = con.sign_in("alice", "wrong password!!")  # the third (threshold 3) locks
-    assert r.status_code == 423 and 'data-code="staff_account_locked"' in r.text
-    # Locked: even the right password is refused, and no session is made.
+    # the next try must wait (2 s, doubling), even with the right password; no 423, no lock in the database
     r = con.sign_in("alice")
-    assert r.status_code == 423
+    assert r.status_code == 429 and 'data-code="staff_sign_in_throttled"' in r.text and int(r.headers["Retry-After"]) >= 1
     with con.db.session() as s:
-        assert s.scalar(select(StaffSession.id)) is None
-        assert s.scalar(select(StaffUser.locked_until)) > utcnow() + timedelta(minutes=9)
-    assert [e.detail["reason"] for e in _audit(con, "staff.sign_in_failed")] == ["bad_password", "bad_password"]
-    assert len(_audit(con, "staff.locked")) == 1 and len(_audit(con, "staff.sign_in_refused")) == 1
-    # An admin unlocks it in the console.
-    con.user("admin", "root")
-    assert con.sign_in("root").status_code == 303
-    page = con.http.get("/admin/users").text
-    assert "locked until" in page
-    csrf = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-    with con.db.session() as s:
-        uid = s.scalar(select(StaffUser.id).where(StaffUser.username == "alice"))
-    assert con.http.post(f"/admin/users/{uid}/unlock", data={"csrf_token": csrf}, follow_redirects=False).status_code == 303
-    assert con.sign_in("alice").status_code == 303
+        assert s.scalar(select(StaffUser.locked_until)) is None
+    now[0] += 2.5
+    assert con.sign_in("alice").status_code == 303  # the real user gets in after seconds, not 15 minutes
+    assert [e.detail["reason"] for e in _audit(con, "staff.sign_in_failed")] == ["bad_password"] * 3
 
 
-def test_lock_expires_by_itself(con):
+def test_backoff_doubles_and_is_capped(con):
+    now = _clock(con)
+    throttle = con.app.state.admin_console.sign_in_throttle
+    for i in range(8):
+        throttle.failed("bob")
+    assert throttle.wait_s("bob") == pytest.approx(min(60.0, 2.0 * 2**5))
+    now[0] += 61
+    assert throttle.wait_s("bob") == 0
+
+
+def test_unknown_and_real_usernames_get_the_same_answers(con):
     con.user("reviewer", "alice")
-    for _ in range(3):
-        con.sign_in("alice", "wrong password!!")
-    assert con.sign_in("alice").status_code == 423
+    _clock(con)
+    real = [con.sign_in("alice", "wrong password!!") for _ in range(4)]
+    unknown = [con.sign_in("nobody-here", "wrong password!!") for _ in range(4)]
+    assert [r.status_code for r in real] == [r.status_code for r in unknown] == [401, 401, 401, 429]
+    codes = lambda rs: [r.text.split('data-code="', 1)[1].split('"', 1)[0] for r in rs]  # noqa: E731
+    assert codes(real) == codes(unknown)
+
+
+def test_per_address_limit_runs_before_the_password_hash(make_console, monkeypatch):
+    con = make_console(admin_sign_in_per_address_per_minute=3, admin_lockout_threshold=100)
+    con.user("reviewer", "alice")
+    hashed: list[int] = []
+    import kyc.admin.accounts as accounts
+
+    real = accounts.verify_password
+    monkeypatch.setattr(accounts, "verify_password", lambda *a: hashed.append(1) or real(*a))
+    codes = [con.sign_in(f"user{i}", "wrong password!!").status_code for i in range(5)]
+    assert codes == [401, 401, 401, 429, 429] and len(hashed) == 3
+
+
+def test_an_admin_lock_is_answered_like_a_wrong_password(con):
+    con.user("reviewer", "alice")
     with con.db.session() as s:
-        s.execute(update(StaffUser).values(locked_until=utcnow() - timedelta(seconds=1)))
-    assert con.sign_in("alice").status_code == 303
+        s.execute(update(StaffUser).values(locked_until=utcnow() + timedelta(minutes=5)))
+    r = con.sign_in("alice")
+    assert r.status_code == 401 and 'data-code="staff_sign_in_failed"' in r.text
+    assert len(_audit(con, "staff.sign_in_refused")) == 1
 
 
 def test_success_resets_the_failure_count(con):
     con.user("reviewer", "alice")
+    _clock(con)
     con.sign_in("alice", "wrong password!!")
     con.sign_in("alice", "wrong password!!")
     assert con.sign_in("alice").status_code == 303
     con.sign_in("alice", "wrong password!!")
-    assert con.sign_in("alice").status_code == 303  # 1 failure after the reset: not locked
+    con.sign_in("alice", "wrong password!!")
+    assert con.sign_in("alice").status_code == 303  # 2 failures after the reset: no backoff yet
 
 
 def test_unknown_user_and_disabled_user(con):

@@ -80,3 +80,12 @@ def test_unreachable_redis_raises_state_unavailable():
     with pytest.raises(StateUnavailable):
         s.get("x")
     assert s.ping() is False
+
+
+def test_sliding_window_allows_exactly_n_per_window(state):
+    assert all(state.window_hit("w", 3, 0.6) is None for _ in range(3))
+    wait = state.window_hit("w", 3, 0.6)
+    assert wait is not None and 0 < wait <= 0.6
+    assert state.window_hit("w", 3, 0.6, count=False) is not None  # a check counts nothing
+    time.sleep(wait + 0.05)
+    assert state.window_hit("w", 3, 0.6) is None
