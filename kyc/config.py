@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     # onnxruntime execution provider: auto = CUDA when present, else CPU.
     onnx_provider: Literal["auto", "cpu", "cuda"] = "auto"
     onnx_threads: int = 0  # 0 = onnxruntime's default
+    onnx_spin: bool = False  # let idle onnxruntime threads busy-wait (only on a CPU of one's own)
 
     # --- uploads ---
     max_upload_bytes: int = Field(default=15 * 1024 * 1024, ge=1024)

@@ -46,6 +46,7 @@ __all__ = [
     "fetch_all",
     "verify_model",
     "onnx_session",
+    "onnx_session_options",
     "onnx_providers",
     "CONVERTERS",
 ]
@@ -337,27 +338,48 @@ def onnx_providers(settings: Settings | None = None) -> list[str]:
     return ["CPUExecutionProvider"]
 
 
-_sessions: dict[tuple[str, str], Any] = {}
+_sessions: dict[tuple[str, str, str], Any] = {}
 _sessions_lock = threading.Lock()
 
 
-def onnx_session(model_id: str, settings: Settings | None = None) -> Any:
+def onnx_session_options(settings: Settings | None = None) -> Any:
+    """Session options for this machine: full graph optimisation (constant folding and
+    operator fusion, about 15% off MobileFaceNet on CPU), ``KYC_ONNX_THREADS`` intra-op
+    threads (0: onnxruntime's default, one per physical core), one inter-op thread and
+    sequential execution (the models are chains; parallel branches only add thread
+    hand-offs), and no busy-waiting of idle threads when ``KYC_ONNX_SPIN`` is off (on a
+    shared or oversubscribed CPU a spinning thread burns the core another job needs)."""
+    import onnxruntime as ort
+
+    s = settings or get_settings()
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    if s.onnx_threads:
+        opts.intra_op_num_threads = s.onnx_threads
+    opts.inter_op_num_threads = 1
+    if not s.onnx_spin:
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    opts.log_severity_level = 3
+    return opts
+
+
+def onnx_session(model_id: str, settings: Settings | None = None, *, rewrite: Callable[[bytes], bytes] | None = None) -> Any:
     """A cached ``onnxruntime.InferenceSession`` for a verified model.
 
+    ``rewrite`` edits the verified file's bytes in memory before loading (e.g. a fixed
+    batch dimension made dynamic); the file on disk and its checksum are unchanged.
     ``session.get_providers()[0]`` tells which provider actually runs it.
     """
     import onnxruntime as ort
 
     s = settings or get_settings()
     path = verify_model(model_id, s)
-    key = (str(path), s.onnx_provider)
+    key = (str(path), s.onnx_provider, "" if rewrite is None else f"{rewrite.__module__}.{rewrite.__qualname__}")
     with _sessions_lock:
         sess = _sessions.get(key)
         if sess is None:
-            opts = ort.SessionOptions()
-            if s.onnx_threads:
-                opts.intra_op_num_threads = s.onnx_threads
-            opts.log_severity_level = 3
-            sess = ort.InferenceSession(str(path), sess_options=opts, providers=onnx_providers(s))
+            source: str | bytes = str(path) if rewrite is None else rewrite(path.read_bytes())
+            sess = ort.InferenceSession(source, sess_options=onnx_session_options(s), providers=onnx_providers(s))
             _sessions[key] = sess
         return sess

@@ -23,6 +23,7 @@ class FaceComparison(BaseModel):
     threshold: float
     model: str
     operating_point: str
+    stage: str | None = Field(None, description="The matcher that decided: the model, or for the cascade its first model or the fusion.")
 
 
 class CompareOptions(BaseModel):
@@ -32,7 +33,7 @@ class CompareOptions(BaseModel):
 
     role_a: Literal["selfie", "id_portrait"] = "selfie"
     role_b: Literal["selfie", "id_portrait"] = "selfie"
-    model: Literal["dlib", "mobilefacenet", "fused"] | None = Field(None, description="Omit for the configured default")
+    model: Literal["dlib", "mobilefacenet", "fused", "cascade"] | None = Field(None, description="Omit for the configured default")
     operating_point: Literal["fmr_1e-2", "fmr_1e-3", "fmr_1e-4"] = "fmr_1e-3"
 
 
@@ -43,7 +44,7 @@ def upload_limits(settings: Settings) -> UploadLimits:
 
 def _form_schema() -> dict:
     props = {k: v for k, v in CompareOptions.model_json_schema()["properties"].items()}
-    props["model"] = {"type": "string", "enum": ["dlib", "mobilefacenet", "fused"], "description": "Omit for the configured default"}
+    props["model"] = {"type": "string", "enum": ["dlib", "mobilefacenet", "fused", "cascade"], "description": "Omit for the configured default"}
     props["image_a"] = {"type": "string", "format": "binary", "description": "First image, e.g. the ID portrait."}
     props["image_b"] = {"type": "string", "format": "binary", "description": "Second image, e.g. the selfie."}
     return multipart_body("FaceCompareForm", ["image_a", "image_b"], props)

@@ -7,6 +7,8 @@ __all__ = ["REASON_TEXT", "describe_reason", "KNOWN_REASONS"]
 REASON_TEXT: dict[str, str] = {
     "face_mismatch": "The selfie does not match the ID portrait.",
     "face_mismatch_borderline": "The selfie is close to, but below, the match threshold for the ID portrait.",
+    "face_mismatch_low_quality_portrait": "The selfie did not match, but the ID portrait is too small, blurred or turned "
+    "for the match threshold to be trusted (see the portrait band's reasons).",
     "liveness_failed": "The liveness check judged the selfie not to be a live person (photo, screen or mask).",
     "liveness_missing": "No liveness result was available.",
     "duplicate_identity": "This ID number is already verified for another subject.",

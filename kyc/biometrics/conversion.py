@@ -14,7 +14,7 @@ from pathlib import Path
 
 from kyc.model_registry import CONVERTERS
 
-__all__ = ["tflite_to_onnx", "CONVERTER_NAME"]
+__all__ = ["tflite_to_onnx", "dynamic_batch", "CONVERTER_NAME"]
 
 CONVERTER_NAME = "kyc.biometrics.conversion:tflite_to_onnx"
 
@@ -35,6 +35,34 @@ def tflite_to_onnx(src: Path, dest: Path) -> None:
         field.extend(items)
     with Path(dest).open("wb") as fh:
         fh.write(model.SerializeToString(deterministic=True))
+
+
+def dynamic_batch(model_bytes: bytes) -> bytes:
+    """The same ONNX graph with a free batch dimension.
+
+    tflite2onnx keeps the TFLite file's fixed batch (MobileFaceNet: 2) in the graph's
+    input and output shapes and in the shape constants of its Reshape nodes; the
+    weights do not depend on it. Making it free lets both faces of a comparison (and
+    their mirror images) go through the network in one run. Outputs are bit-identical
+    to the fixed-batch graph's for the same inputs.
+    """
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load_from_string(model_bytes)
+    graph = model.graph
+    batch = graph.input[0].type.tensor_type.shape.dim[0].dim_value
+    shape_inputs = {n.input[1] for n in graph.node if n.op_type == "Reshape"}
+    for init in graph.initializer:
+        if init.name in shape_inputs:
+            shape = numpy_helper.to_array(init).copy()
+            if shape.ndim == 1 and shape.size and batch and shape[0] == batch:
+                shape[0] = -1
+                init.CopyFrom(numpy_helper.from_array(shape, init.name))
+    for tensor in list(graph.input) + list(graph.output):
+        tensor.type.tensor_type.shape.dim[0].dim_param = "batch"
+    del graph.value_info[:]  # inferred shapes with the old batch; onnxruntime infers them again
+    return model.SerializeToString()
 
 
 CONVERTERS[CONVERTER_NAME] = tflite_to_onnx

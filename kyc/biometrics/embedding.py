@@ -1,8 +1,11 @@
 """Face embedders behind one interface, registered by name (as in deepface and CompreFace).
 
 Each embedder aligns the face its own way and returns an L2-normalised vector.
-Test-time augmentation: the embedding is the mean of the aligned face and its mirror
-image, normalised again (a free gain: faces are nearly symmetric, the noise is not).
+Test-time augmentation: the embedding can be the mean of the aligned face and its
+mirror image, normalised again (faces are nearly symmetric, the noise is not). It costs
+a second pass of the network, so it is a per-model choice measured by ``kyc bench face``
+and kept in ``calibration.json`` (``flip``). :meth:`Embedder.embed_batch` runs several
+faces (the two of a comparison) and their mirror images through the network at once.
 
 * ``dlib``: dlib's 5-point shape predictor (placed by a box derived from the MTCNN
   landmarks, fitted on LFW to mimic dlib's own HOG boxes), dlib's 150x150 chip, the
@@ -13,27 +16,44 @@ image, normalised again (a free gain: faces are nearly symmetric, the noise is n
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
 from kyc.biometrics.alignment import align_arcface
+from kyc.biometrics.conversion import dynamic_batch
 from kyc.biometrics.types import FaceDetection
 from kyc.config import Settings, get_settings
 from kyc.dlib_models import compute_face_descriptor, shape_predictor
 from kyc.model_registry import load_manifest, onnx_session
 
-__all__ = ["Embedder", "EMBEDDERS", "get_embedder", "dlib_rect_for", "model_version"]
+__all__ = ["Embedder", "EMBEDDERS", "BY_MANIFEST_ID", "get_embedder", "dlib_rect_for", "model_version", "FaceCrop"]
+
+FaceCrop = tuple[np.ndarray, FaceDetection]  # an RGB image and one face in it
 
 
 class Embedder(Protocol):
     name: str
     dim: int
+    version: str
+    manifest_id: str
 
     def embed(self, rgb: np.ndarray, face: FaceDetection) -> np.ndarray: ...
 
     def embed_views(self, rgb: np.ndarray, face: FaceDetection) -> np.ndarray: ...
+
+    def embed_batch(self, faces: Sequence[FaceCrop], flip: bool) -> np.ndarray: ...
+
+
+def _merge_views(out: np.ndarray, n: int, flip: bool) -> np.ndarray:
+    """(n, dim) normalised embeddings from the network's rows: faces first, then (with
+    ``flip``) their mirror images in the same order."""
+    v = np.asarray(out, dtype=np.float32)
+    v = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-10)
+    e = v[:n] + v[n:] if flip else v[:n]
+    return (e / np.maximum(np.linalg.norm(e, axis=1, keepdims=True), 1e-10)).astype(np.float32)
 
 
 def model_version(manifest_id: str, settings: Settings | None = None) -> str:
@@ -68,13 +88,14 @@ class DlibEmbedder:
     settings: Settings
     name: str = "dlib"
     dim: int = 128
+    manifest_id: str = "dlib-resnet"
 
     def __post_init__(self) -> None:
         import dlib
 
         self._dlib = dlib
         self._sp = shape_predictor("dlib-landmarks5", self.settings)
-        self.version = model_version("dlib-resnet", self.settings)
+        self.version = model_version(self.manifest_id, self.settings)
 
     def chip(self, rgb: np.ndarray, face: FaceDetection) -> np.ndarray:
         l, t, r, b = dlib_rect_for(face.landmarks5)
@@ -92,17 +113,25 @@ class DlibEmbedder:
         v = self.embed_views(rgb, face)
         return _l2(v[0] + v[1])
 
+    def embed_batch(self, faces: Sequence[FaceCrop], flip: bool) -> np.ndarray:
+        """(n, 128): every face's chip (and its mirror image) in one call of the ResNet."""
+        chips = [self.chip(rgb, face) for rgb, face in faces]
+        if flip:
+            chips += [np.ascontiguousarray(c[:, ::-1]) for c in chips]
+        return _merge_views(compute_face_descriptor(chips, settings=self.settings), len(faces), flip)
+
 
 @dataclass
 class MobileFaceNetEmbedder:
     settings: Settings
     name: str = "mobilefacenet"
     dim: int = 192
+    manifest_id: str = "mobilefacenet"
 
     def __post_init__(self) -> None:
-        self._sess = onnx_session("mobilefacenet", self.settings)
+        self._sess = onnx_session("mobilefacenet", self.settings, rewrite=dynamic_batch)
         self._input = self._sess.get_inputs()[0].name
-        self.version = model_version("mobilefacenet", self.settings)
+        self.version = model_version(self.manifest_id, self.settings)
 
     def embed_views(self, rgb: np.ndarray, face: FaceDetection) -> np.ndarray:
         """2 x 192: the normalised embeddings of the aligned crop and of its mirror image
@@ -117,8 +146,20 @@ class MobileFaceNetEmbedder:
         v = self.embed_views(rgb, face)
         return _l2(v[0] + v[1])
 
+    def embed_batch(self, faces: Sequence[FaceCrop], flip: bool) -> np.ndarray:
+        """(n, 192): every face's aligned crop (and its mirror image) in one run."""
+        crops = [align_arcface(rgb, face.landmarks5).astype(np.float32) for rgb, face in faces]
+        if flip:
+            crops += [c[:, ::-1] for c in crops]
+        batch = ((np.stack(crops) - 127.5) / 128.0).transpose(0, 3, 1, 2)
+        out = self._sess.run(None, {self._input: np.ascontiguousarray(batch, dtype=np.float32)})[0]
+        return _merge_views(out, len(faces), flip)
+
 
 EMBEDDERS = {"dlib": DlibEmbedder, "mobilefacenet": MobileFaceNetEmbedder}
+# manifest id of each embedder's network -> its name in EMBEDDERS (templates and the
+# calibration name components by manifest id)
+BY_MANIFEST_ID = {cls.manifest_id: name for name, cls in EMBEDDERS.items()}
 _cache: dict[tuple[str, str], Embedder] = {}
 _lock = threading.Lock()
 

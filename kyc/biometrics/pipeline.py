@@ -10,25 +10,41 @@ lightness channel) before embedding.
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
 from kyc.biometrics.detection import detect_faces
-from kyc.biometrics.embedding import get_embedder
-from kyc.biometrics.matching import default_model
+from kyc.biometrics.embedding import BY_MANIFEST_ID, FaceCrop, get_embedder
+from kyc.biometrics.matching import CASCADE, calibration, compare_templates, default_model
 from kyc.biometrics.quality import POLICIES, assess_quality
 from kyc.biometrics.template import Template
-from kyc.biometrics.types import FaceDetection, QualityReport, Role
+from kyc.biometrics.types import Comparison, FaceDetection, QualityReport, Role
 from kyc.config import Settings
 from kyc.errors import error
 
-__all__ = ["extract_template", "compare_images", "prepare_face", "choose_face", "enhance_portrait", "MODEL_COMPONENTS"]
+__all__ = [
+    "extract_template",
+    "compare_faces",
+    "compare_images",
+    "complete_templates",
+    "FaceMatch",
+    "prepare_face",
+    "choose_face",
+    "enhance_portrait",
+    "MODEL_COMPONENTS",
+]
 
-MODEL_COMPONENTS: dict[str, tuple[str, ...]] = {
-    "dlib": ("dlib",),
-    "mobilefacenet": ("mobilefacenet",),
-    "fused": ("dlib", "mobilefacenet"),
-}
+
+def _model_components_by_embedder() -> dict[str, tuple[str, ...]]:
+    cal = calibration()
+    return {m: tuple(BY_MANIFEST_ID[c] for c in cal.components(m)) for m in cal.models}
+
+
+# model (scorer) name -> embedders its templates carry when made, from calibration.json
+MODEL_COMPONENTS: dict[str, tuple[str, ...]] = _model_components_by_embedder()
 
 PORTRAIT_MIN_SIDE = 200  # px: smaller ID portraits are upscaled to this before detecting
 WASHED_OUT_CONTRAST = 30.0  # grey-level std of the face below which CLAHE is applied
@@ -101,6 +117,30 @@ def prepare_face(
     return image, face, quality
 
 
+def _model_components(name: str) -> tuple[str, ...]:
+    try:
+        return calibration().components(name)
+    except KeyError:
+        raise error("validation_failed", f"unknown face model; use one of {', '.join(calibration().models)}") from None
+
+
+def _embed(faces: list[FaceCrop], manifest_ids: tuple[str, ...], settings: Settings | None) -> list[list[tuple[str, np.ndarray]]]:
+    """Per face, the (version, embedding) of each component; every network runs once
+    for all the faces (and their mirror images where ``calibration.json`` keeps the flip)."""
+    flip = calibration().flip
+    per_face: list[list[tuple[str, np.ndarray]]] = [[] for _ in faces]
+    for mid in manifest_ids:
+        emb = get_embedder(BY_MANIFEST_ID[mid], settings)
+        vecs = emb.embed_batch(faces, flip.get(mid, True))
+        for out, v in zip(per_face, vecs, strict=True):
+            out.append((emb.version, v))
+    return per_face
+
+
+def _template(name: str, comps: list[tuple[str, np.ndarray]], crop: FaceCrop, quality: QualityReport | None) -> Template:
+    return Template(model=name, components=tuple(comps), source=crop if name == CASCADE else None, quality=quality)
+
+
 def extract_template(
     image: np.ndarray,
     role: Role = "selfie",
@@ -111,21 +151,90 @@ def extract_template(
 ) -> Template:
     """A template of the face in a BGR uint8 image.
 
-    ``model`` is ``dlib``, ``mobilefacenet`` or ``fused`` (default: the model the
-    benchmark calibrated as best, see ``calibration.json``). Raises the
-    :class:`~kyc.errors.KycError` codes ``face_not_found``, ``face_multiple`` (selfie
-    only), ``face_too_small`` and ``face_quality_low``.
+    ``model`` is ``dlib``, ``mobilefacenet``, ``fused`` or ``cascade`` (default: the
+    scorer the benchmark calibrated, see ``calibration.json``). A ``cascade`` template
+    carries the fast model's embedding and keeps the face in memory, so that a
+    comparison landing in the band adds the expensive model then (serialised, it holds
+    the fast model's embedding only). Raises the :class:`~kyc.errors.KycError` codes
+    ``face_not_found``, ``face_multiple`` (selfie only), ``face_too_small`` and
+    ``face_quality_low``.
     """
     name = model or default_model()
-    if name not in MODEL_COMPONENTS:
-        raise error("validation_failed", f"unknown face model; use one of {', '.join(MODEL_COMPONENTS)}")
-    image, face, _ = prepare_face(image, role, check_quality=check_quality, settings=settings)
-    rgb = np.ascontiguousarray(image[:, :, ::-1])
-    comps = []
-    for comp in MODEL_COMPONENTS[name]:
-        emb = get_embedder(comp, settings)
-        comps.append((emb.version, emb.embed(rgb, face)))
-    return Template(model=name, components=tuple(comps))
+    comps = _model_components(name)
+    image, face, quality = prepare_face(image, role, check_quality=check_quality, settings=settings)
+    crop = (np.ascontiguousarray(image[:, :, ::-1]), face)
+    return _template(name, _embed([crop], comps, settings)[0], crop, quality)
+
+
+def complete_templates(a: Template, b: Template, manifest_ids: tuple[str, ...], settings: Settings | None = None) -> tuple[Template, Template]:
+    """``a`` and ``b`` with the components in ``manifest_ids`` they lack, computed from
+    their in-memory source faces in one batch (the cascade's second stage)."""
+    missing = tuple(m for m in manifest_ids if m not in a.embeddings or m not in b.embeddings)
+    if a.source is None or b.source is None:
+        raise error(
+            "template_invalid",
+            "A cascade template read back from storage lacks the second model; compare the images again.",
+        )
+    new = _embed([a.source, b.source], missing, settings)
+
+    def merged(t: Template, extra: list[tuple[str, np.ndarray]]) -> Template:
+        comps = {v.split("@", 1)[0]: (v, e) for v, e in (*t.components, *extra)}
+        order = [m for m in manifest_ids if m in comps] + [m for m in comps if m not in manifest_ids]
+        return Template(model=t.model, components=tuple(comps[m] for m in order), source=t.source, quality=t.quality)
+
+    return merged(a, new[0]), merged(b, new[1])
+
+
+@dataclass(frozen=True)
+class FaceMatch:
+    """A comparison of two images, with the templates and quality reports behind it and
+    where the time went (ms: ``detect`` covers detection, quality and alignment of both
+    faces, ``embed`` the first model, ``second`` the cascade's second stage)."""
+
+    comparison: Comparison
+    template_a: Template
+    template_b: Template
+    quality_a: QualityReport | None
+    quality_b: QualityReport | None
+    timings_ms: dict[str, float]
+
+
+def compare_faces(
+    image_a: np.ndarray,
+    image_b: np.ndarray,
+    *,
+    role_a: Role = "selfie",
+    role_b: Role = "selfie",
+    model: str | None = None,
+    operating_point: str = "fmr_1e-3",
+    check_quality: bool = True,
+    settings: Settings | None = None,
+) -> FaceMatch:
+    """Both faces detected once each, embedded together (one network run per model for
+    the pair), compared at ``operating_point``; with the ``cascade`` (the default) the
+    second model runs, again for both faces at once, only when the first is undecided."""
+    name = model or default_model()
+    comps = _model_components(name)
+    t0 = time.perf_counter()
+    img_a, face_a, qa = prepare_face(image_a, role_a, check_quality=check_quality, settings=settings)
+    img_b, face_b, qb = prepare_face(image_b, role_b, check_quality=check_quality, settings=settings)
+    crops = [(np.ascontiguousarray(img_a[:, :, ::-1]), face_a), (np.ascontiguousarray(img_b[:, :, ::-1]), face_b)]
+    t1 = time.perf_counter()
+    ea, eb = _embed(crops, comps, settings)
+    ta, tb = _template(name, ea, crops[0], qa), _template(name, eb, crops[1], qb)
+    t2 = time.perf_counter()
+    done: list[tuple[Template, Template]] = []
+
+    def complete(a: Template, b: Template, ids: tuple[str, ...]) -> tuple[Template, Template]:
+        done.append(complete_templates(a, b, ids, settings))
+        return done[-1]
+
+    cmp = compare_templates(ta, tb, operating_point, complete=complete)
+    t3 = time.perf_counter()
+    if done:
+        ta, tb = done[-1]
+    timings = {"detect": (t1 - t0) * 1000, "embed": (t2 - t1) * 1000, "second": (t3 - t2) * 1000}
+    return FaceMatch(cmp, ta, tb, qa, qb, timings)
 
 
 def compare_images(
@@ -138,10 +247,15 @@ def compare_images(
     operating_point: str = "fmr_1e-3",
     check_quality: bool = True,
     settings: Settings | None = None,
-):
-    """Templates of two images compared at an operating point (nothing is stored)."""
-    from kyc.biometrics.matching import compare_templates
-
-    a = extract_template(image_a, role_a, model, check_quality=check_quality, settings=settings)
-    b = extract_template(image_b, role_b, model, check_quality=check_quality, settings=settings)
-    return compare_templates(a, b, operating_point)
+) -> Comparison:
+    """The comparison of :func:`compare_faces` alone (nothing is stored)."""
+    return compare_faces(
+        image_a,
+        image_b,
+        role_a=role_a,
+        role_b=role_b,
+        model=model,
+        operating_point=operating_point,
+        check_quality=check_quality,
+        settings=settings,
+    ).comparison

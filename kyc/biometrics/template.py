@@ -15,7 +15,7 @@ cosine similarities by about 1e-4.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -37,11 +37,20 @@ def _put_str(out: bytearray, s: str) -> None:
 
 @dataclass(frozen=True)
 class Template:
-    """``model`` is the matcher's name (``dlib``, ``mobilefacenet`` or ``fused``);
-    ``components`` are (version, L2-normalised embedding) pairs, in a fixed order."""
+    """``model`` is the matcher's name (``dlib``, ``mobilefacenet``, ``fused`` or
+    ``cascade``); ``components`` are (version, L2-normalised embedding) pairs, in a
+    fixed order.
+
+    ``source`` is the RGB image and face a template was made from, kept in memory (never
+    serialised) by a ``cascade`` template, whose expensive second model is computed only
+    when a comparison lands in the band where it decides. ``quality`` is the quality
+    report of the face it was made from (in memory only), for the decision's quality band.
+    """
 
     model: str
     components: tuple[tuple[str, np.ndarray], ...]
+    source: tuple[np.ndarray, object] | None = field(default=None, compare=False, repr=False)
+    quality: object | None = field(default=None, compare=False, repr=False)
 
     @property
     def version(self) -> str:

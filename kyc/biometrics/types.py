@@ -57,13 +57,19 @@ class QualityReport:
 
 @dataclass(frozen=True)
 class Comparison:
-    """A 1:1 decision: similarity in [0, 1], the threshold it was held against, and by what."""
+    """A 1:1 decision: similarity in [0, 1], the threshold it was held against, and by what.
+
+    ``stage`` is the matcher that decided: the model itself, or for the ``cascade`` its
+    fast first model (score outside the band) or the full fusion (score inside it);
+    ``similarity`` and ``threshold`` are that matcher's.
+    """
 
     similarity: float
     match: bool
     threshold: float
     model: str
     operating_point: str
+    stage: str | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -72,4 +78,5 @@ class Comparison:
             "threshold": self.threshold,
             "model": self.model,
             "operating_point": self.operating_point,
+            "stage": self.stage or self.model,
         }

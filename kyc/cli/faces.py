@@ -35,7 +35,7 @@ def _check_role(role: str) -> str:
 def compare(
     image_a: Path = typer.Argument(..., help="First image (e.g. the ID portrait)."),
     image_b: Path = typer.Argument(..., help="Second image (e.g. the selfie)."),
-    model: str = typer.Option(None, help="dlib, mobilefacenet or fused (default: the calibrated best)."),
+    model: str = typer.Option(None, help="dlib, mobilefacenet, fused or cascade (default: the calibrated scorer)."),
     operating_point: str = typer.Option("fmr_1e-3", help="fmr_1e-2, fmr_1e-3 or fmr_1e-4."),
     role_a: str = typer.Option("selfie", help="selfie or id_portrait."),
     role_b: str = typer.Option("selfie", help="selfie or id_portrait."),
@@ -61,7 +61,7 @@ def compare(
         else:
             typer.echo(f"error: {exc.code}: {exc.message}", err=True)
         raise typer.Exit(1) from None
-    out = {"similarity": round(result.similarity, 6), "match": result.match, "threshold": result.threshold, "model": result.model}
+    out = {"similarity": round(result.similarity, 6), "match": result.match, "threshold": result.threshold, "model": result.model, "stage": result.stage}
     if as_json:
         typer.echo(json.dumps(out))
     else:
@@ -74,7 +74,7 @@ def score_pairs(
     pairs: Path = typer.Argument(..., help="CSV with columns img_a,img_b (other columns are kept)."),
     root: Path = typer.Option(Path("."), "--root", help="Directory the image paths are relative to."),
     out: Path = typer.Option(..., "--out", help="Output CSV: the input columns plus similarity and error."),
-    model: str = typer.Option(None, help="dlib, mobilefacenet or fused (default: the calibrated best)."),
+    model: str = typer.Option(None, help="dlib, mobilefacenet, fused or cascade (default: the calibrated scorer)."),
     role_a: str = typer.Option("id_portrait", help="Role of img_a: selfie or id_portrait."),
     role_b: str = typer.Option("id_portrait", help="Role of img_b: selfie or id_portrait."),
     quality: bool = typer.Option(False, "--quality", help="Refuse faces of low quality (error column)."),
@@ -104,7 +104,7 @@ def score_pairs(
                 cache[key] = KycError("image_corrupt", "The file could not be read.")
         return cache[key]
 
-    out_fields = fields + [c for c in ("similarity", "error") if c not in fields]
+    out_fields = fields + [c for c in ("similarity", "stage", "error") if c not in fields]
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=out_fields)
@@ -112,13 +112,14 @@ def score_pairs(
         for row in tqdm(rows, desc="pairs", unit="pair"):
             a = template(row["img_a"], _check_role(role_a))
             b = template(row["img_b"], _check_role(role_b))
-            row["similarity"], row["error"] = "", ""
+            row["similarity"], row["stage"], row["error"] = "", "", ""
             bad = a if isinstance(a, KycError) else b if isinstance(b, KycError) else None
             if bad is not None:
                 row["error"] = bad.code
             else:
                 try:
-                    row["similarity"] = f"{compare_templates(a, b).similarity:.6f}"  # type: ignore[arg-type]
+                    cmp = compare_templates(a, b)  # type: ignore[arg-type]
+                    row["similarity"], row["stage"] = f"{cmp.similarity:.6f}", cmp.stage or cmp.model
                 except KycError as exc:
                     row["error"] = exc.code
             writer.writerow(row)

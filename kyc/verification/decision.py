@@ -36,6 +36,7 @@ class DecisionRules:
     review: frozenset[str] = frozenset(
         {
             "face_mismatch_borderline",
+            "face_mismatch_low_quality_portrait",
             "duplicate_identity",
             "document_low_confidence",
             "document_fields_missing",
@@ -60,7 +61,9 @@ class Evidence:
     fields: dict[str, str | None] = field(default_factory=dict)
     failed_checks: list[tuple[str, str]] = field(default_factory=list)  # (check name, reason code)
     confidence: dict[str, float] = field(default_factory=dict)
-    face: dict[str, object] | None = None  # similarity, threshold, match, model, operating_point
+    # similarity, threshold, match, model, operating_point, stage, and the portrait's quality
+    # band ("portrait_band": good / low / unknown, "portrait_band_reasons")
+    face: dict[str, object] | None = None
     face_problem: str | None = None  # reason code when no comparison could be made
     liveness: dict[str, object] | None = None  # kind, live, score, threshold, model
     duplicate: bool = False
@@ -88,7 +91,14 @@ def decide(ev: Evidence, rules: DecisionRules) -> Decision:
         found.append((ev.face_problem, rules.action(ev.face_problem)))
     if ev.face is not None and not ev.face.get("match"):
         sim, thr = float(ev.face["similarity"]), float(ev.face["threshold"])
-        code = "face_mismatch_borderline" if sim >= thr - rules.face_review_margin else "face_mismatch"
+        if ev.face.get("portrait_band") == "low":
+            # the portrait is too poor for the calibrated error rates to hold: a person
+            # decides, told why (portrait_small / portrait_blurred / portrait_pose)
+            code = "face_mismatch_low_quality_portrait"
+        elif sim >= thr - rules.face_review_margin:
+            code = "face_mismatch_borderline"
+        else:
+            code = "face_mismatch"
         found.append((code, rules.action(code)))
     if ev.liveness is None:
         found.append(("liveness_missing", rules.action("liveness_missing")))

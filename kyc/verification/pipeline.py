@@ -173,7 +173,13 @@ def run_pipeline(inp: VerificationInput, engines: Engines, rules: DecisionRules)
             "match": bool(cmp.match),
             "model": str(cmp.model),
             "operating_point": str(cmp.operating_point),
+            "stage": str(cmp.stage or cmp.model),  # the cascade's deciding matcher
         }
+        from kyc.biometrics.quality_bands import portrait_band
+
+        band = portrait_band(portrait_t.quality.metrics if portrait_t.quality is not None else None)
+        ev.face["portrait_band"] = band.name
+        ev.face["portrait_band_reasons"] = list(band.reasons)
     timings["face"] = (time.perf_counter() - t2) * 1000
     ev.models = {k: v for k, v in {"face": _model_name(selfie_t), "liveness": ev.liveness.get("model")}.items() if v}
     return PipelineResult(ev, selfie_t.to_bytes(), timings)

@@ -50,7 +50,7 @@ def test_cli_compare_and_score_pairs(faces_dir, tmp_path):
     r = runner.invoke(cli_app, ["face", "compare", str(a), str(b), "--json"])
     assert r.exit_code == 0, r.output
     out = json.loads(r.output.strip().splitlines()[-1])
-    assert set(out) == {"similarity", "match", "threshold", "model"} and out["match"] is True
+    assert set(out) == {"similarity", "match", "threshold", "model", "stage"} and out["match"] is True
 
     pairs = tmp_path / "pairs.csv"
     root = faces_dir / "lfw"

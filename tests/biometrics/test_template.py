@@ -62,7 +62,7 @@ def test_templates_of_different_models_are_never_compared():
 
 
 def test_comparison_uses_the_calibrated_threshold():
-    _, matchers = load_calibration()
+    matchers = load_calibration().matchers
     rng = np.random.default_rng(4)
     a = _fused(rng)
     same = compare_templates(a, a, "fmr_1e-3")
@@ -75,8 +75,9 @@ def test_comparison_uses_the_calibrated_threshold():
 
 
 def test_calibration_file_is_complete():
-    default, matchers = load_calibration()
-    assert default in matchers
+    cal = load_calibration()
+    default, matchers = cal.default_model, cal.matchers
+    assert default in cal.models
     for name in ("dlib", "mobilefacenet", "fused"):
         m = matchers[name]
         assert set(m.thresholds) == {"fmr_1e-2", "fmr_1e-3", "fmr_1e-4"}

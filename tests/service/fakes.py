@@ -49,6 +49,7 @@ class Reading:
 class Template:
     colour: tuple
     model: str = "fake-face-1"
+    quality: object | None = None  # the real Template's in-memory quality report
 
     def to_bytes(self) -> bytes:
         return b"FAKETPL1" + bytes(int(c) for c in self.colour) + b"\x00" * 120
@@ -61,6 +62,7 @@ class Comparison:
     threshold: float
     model: str
     operating_point: str
+    stage: str | None = None
 
 
 @dataclass

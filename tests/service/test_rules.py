@@ -34,6 +34,14 @@ def _good() -> Evidence:
     )
 
 
+def replace_face(ev, **face):
+    from copy import deepcopy
+
+    out = deepcopy(ev)
+    out.face = {**out.face, **face}
+    return out
+
+
 def test_decisions_follow_the_rules():
     rules = DecisionRules()
     assert decide(_good(), rules).status == "approved"
@@ -43,6 +51,15 @@ def test_decisions_follow_the_rules():
     assert (d.status, d.reasons) == ("review", ["face_mismatch_borderline"])
     ev.face = {**ev.face, "similarity": 0.5}
     assert decide(ev, rules).reasons == ["face_mismatch"] and decide(ev, rules).status == "rejected"
+    # a low-quality portrait: the same mismatch goes to review, saying why
+    low = replace_face(ev, portrait_band="low", portrait_band_reasons=["portrait_blurred"])
+    d = decide(low, rules)
+    assert (d.status, d.reasons) == ("review", ["face_mismatch_low_quality_portrait"])
+    assert d.scores["face"]["portrait_band"] == "low"  # the decision reports the band it used
+    good = replace_face(ev, portrait_band="good", portrait_band_reasons=[])
+    assert decide(good, rules).status == "rejected"
+    matched = replace_face(_good(), portrait_band="low", portrait_band_reasons=["portrait_small"])
+    assert decide(matched, rules).status == "approved"  # a match on a poor portrait stands
     ev = _good()
     ev.failed_checks = [("something_new", "brand_new_code")]
     assert decide(ev, rules).status == "review"  # unknown failures are never approved

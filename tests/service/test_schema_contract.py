@@ -62,7 +62,7 @@ def test_documented_codes_and_non_nullable_model(api):
     assert "liveness_result_not_found" in verification and "service_busy" in verification
     ref = spec["paths"]["/v1/faces/compare"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]["$ref"]
     model = spec["components"]["schemas"][ref.rsplit("/", 1)[1]]["properties"]["model"]
-    assert "null" not in str(model) and model["enum"] == ["dlib", "mobilefacenet", "fused"]
+    assert "null" not in str(model) and model["enum"] == ["dlib", "mobilefacenet", "fused", "cascade"]
     for path, item in spec["paths"].items():
         for method, op in item.items():
             if path not in ("/v1/health", "/v1/receipts/public-key") and not path.startswith("/admin"):  # the public ones
