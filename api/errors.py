@@ -98,6 +98,13 @@ def install_error_handlers(app: FastAPI) -> None:
         msg = exc.detail if isinstance(exc.detail, str) else CODES[code].message
         return JSONResponse(_body(code, msg), status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
+    from kyc.fleet.state import StateUnavailable  # issue 13: Redis down is a 503 to retry, not a 500
+
+    @app.exception_handler(StateUnavailable)
+    async def _state_down(request: Request, _: StateUnavailable) -> JSONResponse:
+        retry = str(request.app.state.settings.broker_retry_after_s)
+        return JSONResponse(_body("queue_unavailable", CODES["queue_unavailable"].message), status_code=503, headers={"Retry-After": retry})
+
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.error("unhandled error: %s", type(exc).__name__)

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from api.workpool import WorkPool
 from kyc.access import RateLimiter, create_client
 from kyc.config import Settings
+from kyc.fleet.state import state_from_url
 from kyc.privacy.residency import enforce_residency
 from kyc.storage import ApiClient, Database
 from kyc.vault import Vault
@@ -92,14 +93,28 @@ async def service_lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[No
     await asyncio.to_thread(vault.ensure_service_keys, db)
     await asyncio.to_thread(_bootstrap_keys, settings, db)
     engines = getattr(app.state, "engines", None) or default_engines(settings, app.state)
-    service = VerificationService(settings, db, vault, engines, load_rules(settings.decision_rules_file))
+    # Shared state (issue 13): process memory, or Redis when KYC_REDIS_URL is set; the task
+    # queue when KYC_BROKER_URL is set (else verifications run in this process's pool).
+    state = state_from_url(settings.redis_url, settings.redis_prefix)
+    if settings.redis_url and getattr(app.state, "liveness_sessions", None) is None:
+        from kyc.fleet.sealing import state_key
+        from kyc.fleet.sessions import StateSessionOwners, StateSessionStore
+
+        app.state.liveness_sessions = StateSessionStore(state, state_key(vault.ring()), ttl_s=settings.liveness_session_ttl_s)
+        app.state.liveness_owners = StateSessionOwners(state, settings.liveness_sessions_per_client, settings.liveness_session_ttl_s)
+    queue = None
+    if settings.broker_url:
+        from kyc.fleet.queue import JobQueue
+
+        queue = JobQueue(settings, state, vault)
+    service = VerificationService(settings, db, vault, engines, load_rules(settings.decision_rules_file), state=state, queue=queue)
     app.state.services = Services(
         db,
         vault,
         service,
-        RateLimiter(settings.rate_limit_per_minute),
-        RateLimiter(settings.auth_failures_per_minute),
-        RateLimiter(settings.anonymous_per_minute),
+        RateLimiter(settings.rate_limit_per_minute, state=state),
+        RateLimiter(settings.auth_failures_per_minute, state=state, name="auth"),
+        RateLimiter(settings.anonymous_per_minute, state=state, name="anon"),
         WorkPool(settings.engine_workers, settings.engine_queue),
     )
     purger = asyncio.create_task(_purge_periodically(db, settings.purge_interval_s, settings.result_retention_days))
@@ -111,4 +126,6 @@ async def service_lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[No
             await purger
         await asyncio.to_thread(service.shutdown)
         await asyncio.to_thread(app.state.services.engines.shutdown)
+        if queue is not None:
+            queue.close()
         db.dispose()

@@ -7,6 +7,13 @@ the run (growth after warm-up). Writes ``reports/service/report.json`` and ``rep
     kyc bench service --spawn                       # start a service on a free port (real engines)
     kyc bench service --spawn --engines fake        # service overhead only: FAKE engines, no models
     kyc bench service --url http://127.0.0.1:8000 --key-file var/dev-api-key --admin-key-file var/dev-admin-key --pid PID
+    kyc bench service --fleet --fleet-workers 2      # API + broker + 2 `kyc worker` processes (issue 13)
+    kyc bench service --sweep 1,2 -n 24 -c 4         # in-process vs fleet at 1 and 2 workers, capacity by stage
+
+The fleet mode starts a private ``redis-server`` (broker and shared state) on a free port
+unless ``--broker-url``/``--redis-url`` name running ones, and ``--api-processes`` API
+processes (``kyc serve --workers``). Workers run one verification at a time each
+(``--concurrency 1``), so "workers" means the same in both modes: verifications at once.
 
 Each verification uses its own subject (one consent each), so per-subject failure
 limits do not interfere.
@@ -90,6 +97,152 @@ def _spawn(engines: str, workers: int) -> tuple[subprocess.Popen, str, Path]:
     raise SystemExit("the service did not answer within 120 s")
 
 
+def _start_redis() -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    proc = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.3):
+                return proc, f"redis://127.0.0.1:{port}/0"
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    raise SystemExit("redis-server did not start")
+
+
+class _Fleet:
+    """API processes, a broker and workers for one run; ``close()`` stops them all."""
+
+    def __init__(self, engines: str, workers: int, api_processes: int, broker_url: str | None, redis_url: str | None) -> None:
+        self.procs: list[subprocess.Popen] = []
+        self.data_dir = Path(tempfile.mkdtemp(prefix="kyc-bench-fleet-"))
+        if not broker_url or not redis_url:
+            redis_proc, url = _start_redis()
+            self.procs.append(redis_proc)
+            broker_url, redis_url = broker_url or url, redis_url or url
+        port = _free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        self.env = {
+            **os.environ,
+            "PYTHONPATH": str(PROJECT_ROOT),
+            "KYC_DATA_DIR": str(self.data_dir),
+            "KYC_ENVIRONMENT": "development",
+            "KYC_MODELS_DIR": str(PROJECT_ROOT / "var" / "models"),
+            "KYC_RATE_LIMIT_PER_MINUTE": "100000",
+            "KYC_BROKER_URL": broker_url,
+            "KYC_REDIS_URL": redis_url,
+            "KYC_REDIS_PREFIX": f"kycbench{port}:",
+            "KYC_QUEUE_PREFIX": f"kycbench{port}",
+        }
+        if engines == "fake":
+            self.env["KYC_ENGINES_FACTORY"] = "tests.fleet.fleet_fakes:engines"
+        kyc = [sys.executable, "-c", "from kyc.cli import main; main()"]
+        self.api = subprocess.Popen(
+            [*kyc, "serve", "--port", str(port), "--workers", str(api_processes)], env=self.env, cwd=PROJECT_ROOT,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        self.procs.append(self.api)
+        self.logs = []
+        for i in range(workers):
+            log = self.data_dir / f"worker-{i}.log"
+            self.logs.append(log)
+            with log.open("wb") as out:
+                self.procs.append(
+                    subprocess.Popen([*kyc, "worker", "--concurrency", "1"], env=self.env, cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.STDOUT)
+                )
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            ready = all(b"ready." in log.read_bytes() for log in self.logs)
+            try:
+                if ready and httpx.get(self.url + "/v1/health", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        self.close()
+        raise SystemExit("the fleet did not start within 180 s")
+
+    def stage_costs(self) -> dict[str, dict[str, float]]:
+        """Mean CPU and wall seconds per stage, from the workers' task logs."""
+        import re
+
+        per: dict[str, list[tuple[float, float]]] = {}
+        for log in self.logs:
+            for m in re.finditer(rb"stage=(\w+) cpu_s=([\d.]+) wall_s=([\d.]+)", log.read_bytes()):
+                per.setdefault(m.group(1).decode(), []).append((float(m.group(2)), float(m.group(3))))
+        return {
+            k: {"n": len(v), "cpu_s": round(statistics.mean(c for c, _ in v), 4), "wall_s": round(statistics.mean(w for _, w in v), 4)}
+            for k, v in per.items()
+        }
+
+    def close(self) -> None:
+        for p in reversed(self.procs):
+            if p.poll() is None:
+                p.terminate()
+        for p in self.procs:
+            try:
+                p.wait(30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def _sweep(args) -> int:
+    """In-process and fleet at each worker count: throughput, p50/p95, stage costs."""
+    rows, costs = [], {}
+    for n in [int(x) for x in args.sweep.split(",")]:
+        for mode in ("in-process", "fleet"):
+            out = args.out / f"{mode}-{n}"
+            sub = argparse.Namespace(**{**vars(args), "out": out})
+            if mode == "in-process":
+                proc, url, data_dir = _spawn(args.engines, n)
+                key, admin = (data_dir / "dev-api-key").read_text().strip(), (data_dir / "dev-admin-key").read_text().strip()
+                try:
+                    _run(sub, url, key, admin, proc.pid)
+                finally:
+                    proc.terminate()
+                    proc.wait(30)
+            else:
+                fleet = _Fleet(args.engines, n, args.api_processes, args.broker_url, args.redis_url)
+                try:
+                    key = (fleet.data_dir / "dev-api-key").read_text().strip()
+                    admin = (fleet.data_dir / "dev-admin-key").read_text().strip()
+                    _run(sub, fleet.url, key, admin, fleet.api.pid)
+                    costs[n] = fleet.stage_costs()
+                finally:
+                    fleet.close()
+            r = json.loads((out / "report.json").read_text())
+            rows.append((n, mode, r["throughput_per_s"], r["p50_s"], r["p95_s"], r["errors"]))
+    md = [
+        "# Service benchmark: in-process vs fleet",
+        "",
+        f"{args.verifications} verifications per row after {args.warmup} warm-up, {args.concurrency} concurrent clients, "
+        f"engines: {args.engines}, {os.cpu_count()} cores (shared with other work while measured).",
+        "",
+        "| workers | mode | throughput /s | p50 s | p95 s | errors |",
+        "|---|---|---|---|---|---|",
+        *[f"| {n} | {m} | {t} | {p50} | {p95} | {e} |" for n, m, t, p50, p95, e in rows],
+        "",
+    ]
+    for n, mode in {(n, m) for n, m, *_ in rows if m == "fleet"}:
+        base = next(t for k, m, t, *_ in rows if k == n and m == "in-process")
+        fleet_t = next(t for k, m, t, *_ in rows if k == n and m == "fleet")
+        md.append(f"Fleet overhead at {n} worker(s): {100 * (1 - fleet_t / base):.1f}% throughput" if base else "")
+    md += ["", "Per stage (mean per verification, fleet runs):", "", "| workers | stage | CPU s | wall s | jobs |", "|---|---|---|---|---|"]
+    for n, per in sorted(costs.items()):
+        for stage, c in per.items():
+            md.append(f"| {n} | {stage} | {c['cpu_s']} | {c['wall_s']} | {c['n']} |")
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "fleet.md").write_text("\n".join(md) + "\n")
+    (args.out / "fleet.json").write_text(json.dumps({"rows": rows, "stage_costs": costs}, indent=2))
+    print("\n".join(md))
+    return 0
+
+
 def _rss_mb(pid: int | None) -> float | None:
     if pid is None:
         return None
@@ -118,10 +271,26 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--back", type=Path, default=SHARED / "set_3_doc_back.png")
     ap.add_argument("--selfie", type=Path, default=SHARED / "set_3_selfie.png")
     ap.add_argument("--out", type=Path, default=PROJECT_ROOT / "reports" / "service")
+    ap.add_argument("--fleet", action="store_true", help="start API processes, a broker and workers for the run")
+    ap.add_argument("--fleet-workers", type=int, default=2, help="with --fleet: `kyc worker --concurrency 1` processes")
+    ap.add_argument("--api-processes", type=int, default=1, help="with --fleet/--sweep: `kyc serve --workers N`")
+    ap.add_argument("--broker-url", help="with --fleet/--sweep: a running broker (default: a private redis-server)")
+    ap.add_argument("--redis-url", help="with --fleet/--sweep: a running Redis for shared state (default: the private one)")
+    ap.add_argument("--sweep", help="comma-separated worker counts: in-process and fleet at each (e.g. 1,2)")
     args = ap.parse_args(argv)
 
+    if args.sweep:
+        args.spawn = True  # the report's engine label
+        return _sweep(args)
     proc = None
-    if args.spawn:
+    fleet = None
+    if args.fleet:
+        args.spawn = True
+        fleet = _Fleet(args.engines, args.fleet_workers, args.api_processes, args.broker_url, args.redis_url)
+        url, pid = fleet.url, fleet.api.pid
+        key = (fleet.data_dir / "dev-api-key").read_text().strip()
+        admin = (fleet.data_dir / "dev-admin-key").read_text().strip()
+    elif args.spawn:
         proc, url, data_dir = _spawn(args.engines, args.workers)
         key = (data_dir / "dev-api-key").read_text().strip()
         admin = (data_dir / "dev-admin-key").read_text().strip()
@@ -135,11 +304,16 @@ def main(argv: list[str]) -> int:
         if not key:
             ap.error("give --key or --key-file")
     try:
-        return _run(args, url, key, admin, pid)
+        code = _run(args, url, key, admin, pid)
+        if fleet is not None:
+            print("Per stage (mean per verification):", json.dumps(fleet.stage_costs()))
+        return code
     finally:
         if proc is not None:
             proc.terminate()
             proc.wait(30)
+        if fleet is not None:
+            fleet.close()
 
 
 def _inputs(args, http: httpx.Client, admin: str | None):

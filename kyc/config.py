@@ -102,6 +102,16 @@ class Settings(BaseSettings):
     capture_liveness_attempts: int = Field(default=3, ge=1, le=10)  # challenges per capture session
     capture_public_url: str | None = None  # base of the URLs handed out (default: the request's own)
 
+    # --- fleet (issue 13): shared state, task queue, async results ---
+    redis_url: str | None = None  # shared state (rate limits, idempotency, sessions); memory when unset
+    redis_prefix: str = "kyc:"  # key prefix in Redis (several deployments or tests in one database)
+    broker_url: str | None = None  # Celery broker (amqp://… or redis://…); in-process when unset
+    queue_prefix: str = "kyc"  # queue names are <prefix>.verify, <prefix>.ocr, …
+    job_result_ttl_s: float = Field(default=3600.0, gt=0)  # a queued job's outcome is kept this long
+    broker_visibility_timeout_s: float = Field(default=60.0, gt=0)  # Redis broker: redeliver an unacked job after
+    broker_retry_after_s: int = Field(default=5, ge=1)  # Retry-After when the queue is unreachable
+    engines_factory: str | None = None  # "module:function" giving the Engines (tests; custom engines)
+
     # --- privacy mechanisms (issue 15) ---
     # The personal-information controller named on every consent receipt (PIPL / ISO/IEC 29184).
     controller_name: str = "kyc service operator"

@@ -90,6 +90,7 @@ CODES: dict[str, ErrorInfo] = dict(
         _e("validation_failed", 422, "The request is not valid."),
         _e("policy_exists", 409, "This privacy policy version already exists."),
         _e("service_busy", 503, "The service is at capacity; retry shortly."),
+        _e("queue_unavailable", 503, "The verification queue or shared state is unreachable; retry shortly."),
         _e("request_too_large", 413, "The request body is larger than the configured limit."),
         _e("malformed_body", 400, "The request body could not be parsed (broken JSON or multipart)."),
         _e("unsupported_media_type", 415, "The request body has the wrong Content-Type for this route."),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from api.deps import ServicesDep, require_scope
@@ -62,6 +63,28 @@ class VerificationOut(BaseModel):
     review: ReviewOut | None = None
 
 
+class JobErrorOut(BaseModel):
+    code: str
+    message: str
+    detail: dict[str, object] | None = None
+
+
+class JobOut(BaseModel):
+    """A verification that is still running (``processing``) or failed without a result."""
+
+    id: str
+    status: Literal["processing", "failed"]
+    url: str
+    error: JobErrorOut | None = None
+
+
+def wants_async(prefer: str | None) -> bool:
+    """RFC 7240 ``Prefer: respond-async`` (among other preferences, any case)."""
+    if not prefer:
+        return False
+    return any(p.split(";")[0].strip().lower() == "respond-async" for p in prefer.split(","))
+
+
 _FORM_SCHEMA = multipart_body(
     "VerificationForm",
     ["consent_id", "id_front"],
@@ -106,8 +129,20 @@ def _inputs(form: UploadForm) -> tuple[VerificationInput, str]:
     openapi_extra=_FORM_SCHEMA,
     responses={
         200: {"description": "A replay of an earlier request with the same Idempotency-Key", "model": VerificationOut},
+        202: {
+            "description": "With `Prefer: respond-async`: accepted; poll the `Location` (or wait for the "
+            "`verification.completed` webhook)",
+            "model": JobOut,
+        },
         **error_responses(
-            *AUTH, *REQUEST_ERRORS, *PIPELINE_ERRORS, *CONSENT_ERRORS, "idempotency_conflict", "deadline_exceeded", "service_busy"
+            *AUTH,
+            *REQUEST_ERRORS,
+            *PIPELINE_ERRORS,
+            *CONSENT_ERRORS,
+            "idempotency_conflict",
+            "deadline_exceeded",
+            "service_busy",
+            "queue_unavailable",
         ),
     },
 )
@@ -117,17 +152,29 @@ async def post_verification(
     response: Response,
     services: ServicesDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+    prefer: Annotated[str | None, Header(description="`respond-async` answers 202 at once (RFC 7240)")] = None,
     principal=require_scope("verifications:write"),
-) -> dict:
+):
     form = await read_upload_form(request, upload_limits(request.app.state.settings))
     inp, consent_id = _inputs(form)
     if inp.liveness_session_id is not None:  # only the client that created the session may use it
         from api.routes.liveness import session_owners
 
         session_owners(request).check(principal.client_id, inp.liveness_session_id)
+    respond_async = wants_async(prefer)
     view, replayed = await services.verifications.submit(
-        client_id=principal.client_id, actor=principal.actor, consent_id=consent_id, inp=inp, idempotency_key=idempotency_key
+        client_id=principal.client_id,
+        actor=principal.actor,
+        consent_id=consent_id,
+        inp=inp,
+        idempotency_key=idempotency_key,
+        respond_async=respond_async,
     )
+    if view.get("status") == "processing":
+        headers = {"Location": str(view["url"]), "Preference-Applied": "respond-async"}
+        if replayed:
+            headers["Idempotent-Replayed"] = "true"
+        return JSONResponse(JobOut(**view).model_dump(exclude_none=True), status_code=202, headers=headers)
     if replayed:
         response.status_code = 200
         response.headers["Idempotent-Replayed"] = "true"
@@ -136,8 +183,9 @@ async def post_verification(
 
 @router.get(
     "/v1/verifications/{verification_id}",
-    response_model=VerificationOut,
+    response_model=VerificationOut | JobOut,
     responses=error_responses(*AUTH, "verification_not_found"),
 )
 def get_verification(verification_id: str, services: ServicesDep, principal=require_scope("verifications:read")) -> dict:
-    return services.verifications.get(principal.client_id, verification_id)
+    """The stored verification; while an asynchronous one runs, ``processing``; if it failed, ``failed`` and the error."""
+    return services.verifications.job_view(principal.client_id, verification_id)

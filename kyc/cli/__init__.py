@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from kyc.cli import admin, bench, documents, faces, keys, liveness, models, privacy, serve, service
+from kyc.cli import admin, bench, documents, faces, keys, liveness, models, privacy, serve, service, worker
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Real-name identity verification.")
 app.add_typer(models.app, name="models", help="Fetch, verify and list the model files.")
@@ -14,6 +14,7 @@ app.add_typer(faces.app, name="face", help="Face detection, templates and 1:1 co
 app.add_typer(liveness.app, name="liveness", help="Passive and active liveness.")
 app.add_typer(bench.app, name="bench", help="Benchmarks that write reports.")
 app.command("serve")(serve.serve)
+app.command("worker")(worker.worker)  # issue 13: task-queue worker
 # verification service (issue 5)
 app.add_typer(service.clients_app, name="clients", help="Client applications and their API keys.")
 app.add_typer(service.audit_app, name="audit", help="The hash-chained audit log.")

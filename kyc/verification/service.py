@@ -14,7 +14,7 @@ import hashlib
 import logging
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -25,9 +25,11 @@ from kyc.audit import append_audit
 from kyc.config import Settings
 from kyc.consent.records import get_consent, require_valid_consent
 from kyc.consent.rules import RETENTION_PURPOSE
-from kyc.errors import KycError, error
+from kyc.errors import CODES, KycError, error
+from kyc.fleet.jobs import JobBook, processing_view
+from kyc.fleet.state import MemoryState, SharedState
 from kyc.storage.db import Database
-from kyc.storage.models import RetainedImage, Subject, Verification, new_id, utcnow
+from kyc.storage.models import ApiClient, RetainedImage, Subject, Verification, new_id, utcnow
 from kyc.vault import Vault
 from kyc.verification.decision import DecisionRules, decide
 from kyc.verification.engines import Engines
@@ -69,16 +71,42 @@ def verification_view(v: Verification, subject_ref: str) -> dict[str, object]:
 
 @dataclass
 class _Job:
-    """Shared between the request and its worker, so a deadline and a commit never cross."""
+    """Shared between the request and its worker, so a deadline and a commit never cross.
+
+    A queued job (``kyc.fleet``) uses a guard with the same two members, kept in shared
+    state instead of a lock."""
 
     lock: threading.Lock = field(default_factory=threading.Lock)
     abandoned: bool = False
     committed: bool = False
 
+    @contextlib.contextmanager
+    def commit_window(self):
+        """Held around the storing transaction: after it starts, the deadline no longer applies."""
+        with self.lock:
+            if self.abandoned:
+                raise error("deadline_exceeded")
+            yield
+            self.committed = True
+
 
 class VerificationService:
-    def __init__(self, settings: Settings, db: Database, vault: Vault, engines: Engines, rules: DecisionRules) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        vault: Vault,
+        engines: Engines,
+        rules: DecisionRules,
+        state: SharedState | None = None,
+        queue=None,
+    ) -> None:
         self.settings = settings
+        # Idempotency slots and failure counters: process memory, or Redis for a fleet.
+        self.state = state if state is not None else MemoryState()
+        self.queue = queue  # a kyc.fleet.queue.JobQueue when KYC_BROKER_URL is set
+        self.jobs = JobBook(self.state, settings.job_result_ttl_s)  # async and queued jobs
+        self._background: set[asyncio.Task] = set()
         self.db = db
         self.vault = vault
         self.engines = engines
@@ -86,8 +114,6 @@ class VerificationService:
         self._pool = ThreadPoolExecutor(max_workers=settings.verification_workers, thread_name_prefix="verify")
         self._waiting = 0
         self._waiting_lock = threading.Lock()
-        self._inflight: dict[tuple[str, str], Future] = {}
-        self._errors: dict[str, list[float]] = {}  # subject id -> times of input failures
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
@@ -105,16 +131,25 @@ class VerificationService:
                 .where(Verification.subject_id == consent.subject_id, Verification.status == "rejected", Verification.created_at > since)
             )
             subject_id = consent.subject_id
-        now = time.time()
-        recent = [t for t in self._errors.get(subject_id, []) if t > now - self.settings.subject_failure_window_s]
-        if (rejected or 0) + len(recent) >= self.settings.subject_failure_limit:
+        recent = self.state.count_events("fail:" + subject_id, self.settings.subject_failure_window_s)
+        if (rejected or 0) + recent >= self.settings.subject_failure_limit:
             raise error("rate_limited", "Too many failed attempts for this subject; try again later.", scope="subject")
         return subject_id
 
     def _note_failure(self, subject_id: str) -> None:
-        now = time.time()
-        window = self.settings.subject_failure_window_s
-        self._errors[subject_id] = [t for t in self._errors.get(subject_id, []) if t > now - window] + [now]
+        self.state.add_event("fail:" + subject_id, self.settings.subject_failure_window_s)
+
+    def note_input_failure(self, actor: str, subject_id: str, exc: KycError) -> None:
+        """Count and audit a failure the subject must fix (not a consent change or a conflict)."""
+        if exc.status < 500 and exc.code not in ("consent_withdrawn", "idempotency_conflict"):
+            self._note_failure(subject_id)
+            self._audit_failure(actor, subject_id, exc.code)
+
+    async def _state(self, fn, *args):
+        """Shared-state calls: direct in memory, in a thread when they cross the network."""
+        if isinstance(self.state, MemoryState):
+            return fn(*args)
+        return await asyncio.to_thread(fn, *args)
 
     def find_idempotent(self, client_id: str, key: str, fingerprint: str) -> dict | None:
         with self.db.session() as s:
@@ -127,33 +162,123 @@ class VerificationService:
 
     # --- the request path ---
     async def submit(
-        self, *, client_id: str, actor: str, consent_id: str, inp: VerificationInput, idempotency_key: str | None
+        self,
+        *,
+        client_id: str,
+        actor: str,
+        consent_id: str,
+        inp: VerificationInput,
+        idempotency_key: str | None,
+        respond_async: bool = False,
     ) -> tuple[dict, bool]:
-        """Run a verification; returns (view, replayed)."""
+        """Run a verification; returns (view, replayed). With ``respond_async`` (queued
+        mode) the view is ``{"id", "status": "processing"}`` as soon as the job is queued."""
         fingerprint = request_fingerprint(consent_id, inp)
         if idempotency_key is not None and len(idempotency_key) > 200:
             raise error("validation_failed", "Idempotency-Key is at most 200 characters")
-        slot = (client_id, idempotency_key) if idempotency_key else None
-        own: Future | None = None
+        slot = f"idem:{client_id}:{hashlib.sha256(idempotency_key.encode()).hexdigest()}" if idempotency_key else None
+        as_job = self.queue is not None or respond_async
+        lease: str | None = None
         if slot is not None:
-            # One request per key at a time in this process: later ones wait, then replay.
-            while (running := self._inflight.get(slot)) is not None:
-                with contextlib.suppress(KycError, TimeoutError):
-                    await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(running)), self.settings.verification_deadline_s)
-            own = Future()
-            self._inflight[slot] = own  # no await since the check above: nobody else got in
+            # One request per key at a time across every API process sharing the state:
+            # later ones wait, then replay. The lease expires if its holder dies. A job
+            # holds it only until it is queued (then its record answers for the key).
+            ttl = 15.0 if as_job else self.settings.verification_deadline_s * 2 + 5
+            while (lease := await self._state(self.state.acquire, slot, ttl)) is None:
+                await asyncio.sleep(0.05)
+        wait_for: tuple[str, str | None, bool] | None = None  # (job id, subject id, replayed)
         try:
             if idempotency_key:
                 existing = await asyncio.to_thread(self.find_idempotent, client_id, idempotency_key, fingerprint)
                 if existing is not None:
                     return existing, True
-            return await self._run(client_id, actor, consent_id, inp, idempotency_key, fingerprint), False
+                # queued or running under this key: that job, not a second one
+                pending = await self._state(self.jobs.pending_job, client_id, idempotency_key, fingerprint)
+                if pending is not None:
+                    if respond_async:
+                        return processing_view(pending), True
+                    wait_for = (pending, None, True)
+            if wait_for is None and as_job:
+                job_id, subject_id = await self._submit_job(client_id, actor, consent_id, inp, idempotency_key, fingerprint, respond_async)
+                if respond_async:
+                    return processing_view(job_id), False
+                wait_for = (job_id, subject_id, False)
+            if wait_for is None:
+                return await self._run(client_id, actor, consent_id, inp, idempotency_key, fingerprint), False
         finally:
-            if own is not None:
-                self._inflight.pop(slot, None)
-                own.set_result(None)
+            if lease is not None:
+                await self._state(self.state.release, slot, lease)
+        job_id, subject_id, replayed = wait_for
+        return await self._wait_job(client_id, actor, job_id, subject_id), replayed
 
-    async def _run(self, client_id, actor, consent_id, inp, idempotency_key, fingerprint) -> dict:
+    async def _submit_job(self, client_id, actor, consent_id, inp, idempotency_key, fingerprint, respond_async) -> tuple[str, str]:
+        """Start a job: on the task queue (``KYC_BROKER_URL``), or in this process's pool in
+        the background (``respond_async`` without a broker). The consent and failure-limit
+        gates answer at once. Returns (job id, subject id)."""
+        subject_id = await asyncio.to_thread(self.check_gates, client_id, consent_id)
+        job_id = new_id()
+        if self.queue is not None:
+            await asyncio.to_thread(
+                self.queue.enqueue,
+                job_id,
+                client_id=client_id,
+                actor=actor,
+                consent_id=consent_id,
+                subject_id=subject_id,
+                inp=inp,
+                idempotency_key=idempotency_key,
+                fingerprint=fingerprint,
+                completed_event=respond_async,
+            )
+        else:
+            await self._state(self.jobs.create, job_id, client_id, idempotency_key, fingerprint)
+            task = asyncio.create_task(self._run_in_background(job_id, client_id, actor, consent_id, inp, idempotency_key, fingerprint))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+        return job_id, subject_id
+
+    async def _run_in_background(self, job_id, client_id, actor, consent_id, inp, idempotency_key, fingerprint) -> None:
+        try:
+            await self._state(self.jobs.move, job_id, "running", ("queued",))
+            view = await self._run(
+                client_id, actor, consent_id, inp, idempotency_key, fingerprint, verification_id=job_id, completed_event=True
+            )
+            await self._state(self.jobs.finish, job_id, str(view["id"]))
+        except KycError as exc:
+            await self._state(self.jobs.fail, job_id, exc)
+        except Exception as exc:  # never lose the outcome: the job fails with a code
+            log.error("background verification failed: %s", type(exc).__name__)
+            await self._state(self.jobs.fail, job_id, error("internal_error"))
+
+    async def _wait_job(self, client_id: str, actor: str, job_id: str, subject_id: str | None = None) -> dict:
+        try:
+            rec = await self.jobs.wait(job_id, self.settings.verification_deadline_s)
+        except KycError as exc:
+            if exc.code == "deadline_exceeded" and subject_id is not None:
+                await asyncio.to_thread(self._audit_failure, actor, subject_id, exc.code)
+            raise
+        if rec.status == "failed":
+            rec.raise_error()
+        return await asyncio.to_thread(self.get, client_id, rec.result_id or job_id)
+
+    def job_view(self, client_id: str, job_id: str) -> dict:
+        """A stored verification, else its queued or running job (``processing``) or its failure."""
+        try:
+            return self.get(client_id, job_id)
+        except KycError:
+            rec = self.jobs.get(job_id)
+            if rec is None or rec.client_id != client_id:
+                raise
+            if rec.status == "done":  # stored a moment ago, or answered by the verification of a raced retry
+                return self.get(client_id, rec.result_id or job_id)
+            if rec.status in ("failed", "abandoned"):
+                err = rec.error or {"code": "deadline_exceeded", "message": CODES["deadline_exceeded"].message}
+                return processing_view(job_id, "failed", {k: v for k, v in err.items() if v is not None})
+            return processing_view(job_id)
+
+    async def _run(
+        self, client_id, actor, consent_id, inp, idempotency_key, fingerprint, verification_id=None, completed_event=False
+    ) -> dict:
         subject_id = await asyncio.to_thread(self.check_gates, client_id, consent_id)
         with self._waiting_lock:
             if self._waiting >= self.settings.verification_queue + self.settings.verification_workers:
@@ -161,7 +286,9 @@ class VerificationService:
             self._waiting += 1
         job = _Job()
         try:
-            fut = self._pool.submit(self.process, client_id, actor, consent_id, inp, idempotency_key, fingerprint, job)
+            fut = self._pool.submit(
+                self.process, client_id, actor, consent_id, inp, idempotency_key, fingerprint, job, verification_id, completed_event
+            )
             try:
                 return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(fut)), self.settings.verification_deadline_s)
             except TimeoutError:
@@ -173,9 +300,7 @@ class VerificationService:
                     raise error("deadline_exceeded", deadline_s=self.settings.verification_deadline_s) from None
                 return await asyncio.wrap_future(fut)
             except KycError as exc:
-                if exc.status < 500 and exc.code not in ("consent_withdrawn", "idempotency_conflict"):
-                    self._note_failure(subject_id)
-                    await asyncio.to_thread(self._audit_failure, actor, subject_id, exc.code)
+                await asyncio.to_thread(self.note_input_failure, actor, subject_id, exc)
                 raise
         finally:
             with self._waiting_lock:
@@ -198,18 +323,32 @@ class VerificationService:
         idempotency_key: str | None,
         fingerprint: str,
         job: _Job | None = None,
+        verification_id: str | None = None,
+        completed_event: bool = False,
+        engines: Engines | None = None,
     ) -> dict:
-        """Pipeline, decision and the one transaction that stores the result (runs in a worker)."""
+        """Pipeline, decision and the one transaction that stores the result (runs in a worker).
+
+        A queued job passes its own ``verification_id``: a retry after a worker died
+        finds the row already there (or collides on the primary key) and stores nothing twice.
+        With ``completed_event`` a ``verification.completed`` webhook is queued in the same
+        transaction."""
         job = job or _Job()
         if job.abandoned:  # its deadline passed while it waited in the queue
             raise error("deadline_exceeded")
+        vid = verification_id or new_id()
+        if verification_id is not None and (stored := self._stored_view(vid)) is not None:
+            return stored
         started = utcnow()
         t0 = time.perf_counter()
-        result = run_pipeline(inp, self.engines, self.rules)
-        vid = new_id()
+        result = run_pipeline(inp, engines or self.engines, self.rules)
         try:
-            return self._store(client_id, actor, consent_id, inp, idempotency_key, fingerprint, job, result, started, t0, vid)
+            return self._store(
+                client_id, actor, consent_id, inp, idempotency_key, fingerprint, job, result, started, t0, vid, completed_event
+            )
         except IntegrityError:
+            if verification_id is not None and (stored := self._stored_view(vid)) is not None:
+                return stored  # another delivery of the same job stored it first
             # The same Idempotency-Key committed by another process meanwhile: answer with that one.
             if idempotency_key:
                 existing = self.find_idempotent(client_id, idempotency_key, fingerprint)
@@ -217,11 +356,16 @@ class VerificationService:
                     return existing
             raise
 
-    def _store(self, client_id, actor, consent_id, inp, idempotency_key, fingerprint, job, result, started, t0, vid) -> dict:
+    def _stored_view(self, vid: str) -> dict | None:
+        with self.db.session() as s:
+            v = s.get(Verification, vid)
+            return verification_view(v, s.get(Subject, v.subject_id).ref) if v is not None else None
+
+    def _store(
+        self, client_id, actor, consent_id, inp, idempotency_key, fingerprint, job, result, started, t0, vid, completed_event=False
+    ) -> dict:
         ev = result.evidence
-        with job.lock:
-            if job.abandoned:
-                raise error("deadline_exceeded")
+        with job.commit_window():
             with self.db.session() as s:
                 consent = get_consent(s, client_id, consent_id)
                 require_valid_consent(s, consent)  # withdrawn while we worked: store nothing
@@ -293,7 +437,16 @@ class VerificationService:
                 )
                 s.flush()
                 view = verification_view(v, subject.ref)
-            job.committed = True
+                if completed_event:
+                    from kyc.admin.webhooks import enqueue_delivery
+
+                    enqueue_delivery(
+                        s,
+                        s.get(ApiClient, client_id),
+                        vid,
+                        "verification.completed",
+                        {"verification": {"id": vid, "status": decision.status, "reasons": decision.reasons}},
+                    )
         return view
 
     def get(self, client_id: str, verification_id: str) -> dict:
