@@ -8,6 +8,7 @@ mid-job). These check the fleet's plumbing, not the models.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
 
@@ -15,32 +16,24 @@ import numpy as np
 from PIL import Image
 
 from kyc.errors import error
+from kyc.ocr import Check, Document, DocumentReading
+from kyc.ocr.layouts.cn_id import CnIdFront
 from kyc.verification import Engines
-from tests.service.fakes import Check, Document, FakeEngines, Reading
+from tests.service.fakes import FakeEngines
 
-FIELDS = {
-    "name": "张三明",
-    "sex": "男",
-    "ethnicity": "汉",
-    "birth_date": "1949-12-31",
-    "address": "北京市东城区某某路1号",
-    "id_number": "11010519491231183X",
-    "issuing_authority": None,
-    "valid_from": None,
-    "valid_until": None,
-}
+FIELDS = CnIdFront("张三明", "男", "汉", dt.date(1949, 12, 31), "北京市东城区某某路1号", "11010519491231183X")
 
 
 class StatelessFakes(FakeEngines):
-    def read_document(self, data: bytes) -> Reading:
+    def read_document(self, data: bytes) -> DocumentReading:
         img = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
         if img.shape[:2] != (126, 200):
             raise error("document_not_found")
         portrait = np.zeros((60, 50, 3), np.uint8)
         portrait[:] = img[5, 5][::-1]
-        return Reading(
-            [Document("cn_id_front", dict(FIELDS), {"id_number_checksum": Check(True)}, {k: 0.99 for k in FIELDS if FIELDS[k]}, portrait)]
-        )
+        checks = {"id_number_checksum": Check(True, None, "")}
+        confidence = {k: 0.99 for k, v in FIELDS.as_dict().items() if v}
+        return DocumentReading((Document("cn_id_front", FIELDS, checks, confidence, portrait),), engine="fake")
 
 
 def engines() -> Engines:

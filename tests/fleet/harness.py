@@ -136,9 +136,15 @@ def fleet_settings(tmp_path: Path, broker_url: str, redis_url: str, redis_prefix
     data = tmp_path / "data"
     data.mkdir(parents=True, exist_ok=True)
     queue_prefix = "kyct" + uuid.uuid4().hex[:8]
+    # The fake engines' selfies stand for a passive "live"; these tests are about the
+    # fleet, so passive evidence may approve (the default, active only, is tested in
+    # tests/service/test_liveness_rules.py).
+    rules = data / "rules.toml"
+    rules.write_text('liveness_evidence = "either"\n')
     values = dict(
         environment="test",
         data_dir=data,
+        decision_rules_file=rules,
         database_url=f"sqlite:///{data / 'kyc.db'}",
         verification_deadline_s=20,
         purge_interval_s=3600,
