@@ -111,14 +111,15 @@ source = {{ registry = "url", url = "{src.as_uri()}", mirror = "sub/weights.bin"
 
 
 def test_url_source_downloads_and_checks(tmp_path):
-    s = Settings(manifest_dir=_url_manifest(tmp_path, b"weights"), data_dir=tmp_path / "d")
+    # models_mirror=None: download from the address even where CI sets KYC_MODELS_MIRROR.
+    s = Settings(manifest_dir=_url_manifest(tmp_path, b"weights"), data_dir=tmp_path / "d", models_mirror=None)
     path = fetch_model("w", settings=s)
     assert path.read_bytes() == b"weights" and verify_model("w", s) == path
     assert load_manifest(s)["w"].source.startswith("url:file://")
 
 
 def test_url_source_refuses_a_checksum_mismatch(tmp_path):
-    s = Settings(manifest_dir=_url_manifest(tmp_path, b"weights", sha="0" * 64), data_dir=tmp_path / "d")
+    s = Settings(manifest_dir=_url_manifest(tmp_path, b"weights", sha="0" * 64), data_dir=tmp_path / "d", models_mirror=None)
     with pytest.raises(KycError) as exc:
         fetch_model("w", settings=s)
     assert exc.value.code == "model_altered"
