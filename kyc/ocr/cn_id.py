@@ -13,7 +13,7 @@ import datetime as _dt
 import re
 from dataclasses import dataclass
 
-from kyc.ocr.checks import Check, failed, passed
+from kyc.ocr.checks import Check, failed, fields_complete, passed
 from kyc.ocr.divisions import authority_division, is_complete, match_division
 from kyc.ocr.gb11643 import birth_date_of, normalise_id_number, validate_id_number
 
@@ -279,8 +279,7 @@ def validate_front(fields: dict[str, str | None], *, today: _dt.date | None = No
                                      else failed("ethnicity_unknown", "The ethnicity is not one of the 56 recognised nationalities."))
     checks.update(check_address(fields.get("address"), fields.get("id_number")))
     missing = [k for k in ("name", "sex", "ethnicity", "birth_date", "address", "id_number") if not fields.get(k)]
-    checks["fields_complete"] = (failed("fields_missing", "Some fields could not be read: " + ", ".join(missing) + ".")
-                                 if missing else passed("Every front field was read."))
+    checks["fields_complete"] = fields_complete(missing, "Every front field was read.")
     return checks
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from kyc.ocr import cn_id
-from kyc.ocr.checks import Check, failed, passed
+from kyc.ocr.checks import Check, failed, fields_complete, validity_period, passed
 from kyc.ocr.cn_id import TextLine, group_rows
 from kyc.ocr.gb11643 import check_character, region_name
 from kyc.ocr.layouts._base import DocumentFields, Layout
@@ -155,15 +155,9 @@ def _validate(fields: ForeignPrFront, *, today: _dt.date | None = None) -> dict[
     today = today or _dt.date.today()
     checks = validate_pr_number(fields.id_number, birth_date=fields.birth_date, sex=fields.sex, today=today)
     if fields.valid_from and fields.valid_until:
-        if fields.valid_until < today:
-            checks["validity"] = failed("document_expired", "The card has expired.")
-        elif fields.valid_from > today:
-            checks["validity"] = failed("document_not_yet_valid", "The card's validity period has not started.")
-        else:
-            checks["validity"] = passed("The card is within its validity period.")
+        checks["validity"] = validity_period(fields.valid_from, fields.valid_until, today, "card")
     missing = [k for k, v in fields.as_dict().items() if v is None and k != "name_zh"]
-    checks["fields_complete"] = (failed("fields_missing", "Some fields could not be read: " + ", ".join(missing) + ".")
-                                 if missing else passed("Every field was read."))
+    checks["fields_complete"] = fields_complete(missing)
     return checks
 
 

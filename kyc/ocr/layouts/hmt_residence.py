@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 
 from kyc.ocr import cn_id
-from kyc.ocr.checks import Check, failed, passed
+from kyc.ocr.checks import Check, failed, fields_complete, passed
 from kyc.ocr.cn_id import TextLine, group_rows
 from kyc.ocr.divisions import authority_division, correct_division
 from kyc.ocr.gb11643 import normalise_id_number, validate_id_number
@@ -95,8 +95,7 @@ def _validate_front(fields: HmtResidenceFront, *, today: _dt.date | None = None)
     if fields.address:
         checks.update({k: v for k, v in cn_id.check_address(fields.address, None).items()})
     missing = [k for k, v in fields.as_dict().items() if not v]
-    checks["fields_complete"] = (failed("fields_missing", "Some fields could not be read: " + ", ".join(missing) + ".")
-                                 if missing else passed("Every front field was read."))
+    checks["fields_complete"] = fields_complete(missing, "Every front field was read.")
     return checks
 
 
@@ -159,8 +158,7 @@ def _validate_back(fields: HmtResidenceBack, *, today: _dt.date | None = None) -
         checks["permit_number_format"] = (passed("The travel permit number has its format.") if permit_number_ok(fields.permit_number)
                                           else failed("permit_number_malformed", "The travel permit number is not H/M and 8 digits or 8 digits."))
     missing = [k for k, v in fields.as_dict().items() if v is None]
-    checks["fields_complete"] = (failed("fields_missing", "Some fields could not be read: " + ", ".join(missing) + ".")
-                                 if missing else passed("Every back field was read."))
+    checks["fields_complete"] = fields_complete(missing, "Every back field was read.")
     return checks
 
 

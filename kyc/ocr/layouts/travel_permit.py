@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from kyc.ocr import cn_id
-from kyc.ocr.checks import Check, failed, passed
+from kyc.ocr.checks import Check, failed, fields_complete, validity_period, passed
 from kyc.ocr.cn_id import TextLine, group_rows
 from kyc.ocr.divisions import _county_names, divisions
 from kyc.ocr.layouts._base import DocumentFields, Layout
@@ -142,12 +142,7 @@ def _validate(fields: TravelPermitFront, *, today: _dt.date | None = None) -> di
                                           if permit_region(fields.permit_number)
                                           else failed("permit_number_malformed", "The permit number has no known form."))
     if fields.valid_from and fields.valid_until:
-        if fields.valid_until < today:
-            checks["validity"] = failed("document_expired", "The permit has expired.")
-        elif fields.valid_from > today:
-            checks["validity"] = failed("document_not_yet_valid", "The permit's validity period has not started.")
-        else:
-            checks["validity"] = passed("The permit is within its validity period.")
+        checks["validity"] = validity_period(fields.valid_from, fields.valid_until, today, "permit")
         terms = {cn_id._add_years(fields.valid_from, n) for n in (5, 10)}
         checks["validity_term"] = (passed("The validity term is 5 or 10 years.") if fields.valid_until in terms
                                    else failed("validity_term_irregular", "A travel permit is valid for 5 or 10 years."))
@@ -157,8 +152,7 @@ def _validate(fields: TravelPermitFront, *, today: _dt.date | None = None) -> di
                                              else failed("issuing_authority_unknown", "The issuing authority is not an exit-entry administration."))
     checks.update(check_name(fields.name_zh))
     missing = [k for k, v in fields.as_dict().items() if v is None and k != "name_en"]
-    checks["fields_complete"] = (failed("fields_missing", "Some fields could not be read: " + ", ".join(missing) + ".")
-                                 if missing else passed("Every field was read."))
+    checks["fields_complete"] = fields_complete(missing)
     return checks
 
 
