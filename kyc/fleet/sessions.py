@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import io
 import json
-import secrets
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import numpy as np
 
 from kyc.errors import error
 from kyc.fleet.state import SharedState
-from kyc.liveness import ACTIONS, ActionEvidence, ActiveResult, LivenessSession
-from kyc.liveness._session import RESULT_TTL_S, SESSION_TTL_S, random_actions
+from kyc.liveness import ActionEvidence, ActiveResult, LivenessSession
+from kyc.liveness._session import RESULT_TTL_S, SESSION_TTL_S, new_session
 from kyc.vault.envelope import open_sealed, seal
 
 __all__ = ["StateSessionStore", "StateSessionOwners", "result_to_bytes", "result_from_bytes"]
@@ -89,16 +88,7 @@ class StateSessionStore:
         return self.ttl_s + self.result_ttl_s
 
     def create_session(self, actions: list[str] | None = None) -> LivenessSession:
-        if actions is not None and (not actions or any(a not in ACTIONS for a in actions)):
-            raise ValueError(f"actions must be from {ACTIONS}")
-        now = datetime.now(UTC)
-        session = LivenessSession(
-            id=secrets.token_urlsafe(18),
-            nonce=secrets.token_urlsafe(16),
-            actions=list(actions) if actions is not None else random_actions(),
-            created_at=now,
-            expires_at=now + timedelta(seconds=self.ttl_s),
-        )
+        session = new_session(actions, datetime.now(UTC), self.ttl_s)
         self.state.put("lv:" + session.id, _session_json(session), self._keep_s)
         return session
 

@@ -28,6 +28,7 @@ __all__ = [
     "SessionStore",
     "InMemorySessionStore",
     "random_actions",
+    "new_session",
     "SESSION_TTL_S",
 ]
 
@@ -48,6 +49,20 @@ def random_actions(rng: secrets.SystemRandom | None = None) -> list[str]:
         actions = rng.sample(ACTIONS, n)
         if HEAD_ACTIONS.intersection(actions):
             return actions
+
+
+def new_session(actions: list[str] | None, now: datetime, ttl_s: float) -> LivenessSession:
+    """A fresh session (unguessable id and nonce, the given or random actions) for every
+    store, in memory or shared, so that they issue the same challenges."""
+    if actions is not None and (not actions or any(a not in ACTIONS for a in actions)):
+        raise ValueError(f"actions must be from {ACTIONS}")
+    return LivenessSession(
+        id=secrets.token_urlsafe(18),
+        nonce=secrets.token_urlsafe(16),
+        actions=list(actions) if actions is not None else random_actions(),
+        created_at=now,
+        expires_at=now + timedelta(seconds=ttl_s),
+    )
 
 
 @dataclass(frozen=True)
@@ -125,16 +140,8 @@ class InMemorySessionStore:
             del self._entries[k]
 
     def create_session(self, actions: list[str] | None = None) -> LivenessSession:
-        if actions is not None and (not actions or any(a not in ACTIONS for a in actions)):
-            raise ValueError(f"actions must be from {ACTIONS}")
         now = self._now()
-        session = LivenessSession(
-            id=secrets.token_urlsafe(18),
-            nonce=secrets.token_urlsafe(16),
-            actions=list(actions) if actions is not None else random_actions(),
-            created_at=now,
-            expires_at=now + timedelta(seconds=self.ttl_s),
-        )
+        session = new_session(actions, now, self.ttl_s)
         with self._lock:
             self._purge(now)
             if len(self._entries) >= self.max_sessions:
