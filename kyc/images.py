@@ -30,6 +30,16 @@ def _register_heif() -> None:
         _HEIF_REGISTERED = True
 
 
+def _require_supported_type(data: bytes) -> None:
+    """``image_unsupported_type`` unless the bytes sniff as a type we decode (HEIC's
+    opener registered on first use): the one gate of the header check and the decoder."""
+    kind = sniff_image_type(data)
+    if kind is None:
+        raise error("image_unsupported_type")
+    if kind == "heic":
+        _register_heif()
+
+
 def sniff_image_type(data: bytes) -> str | None:
     """The image format from its magic bytes: ``jpeg``, ``png``, ``webp``, ``heic`` or None."""
     if data[:3] == b"\xff\xd8\xff":
@@ -49,11 +59,7 @@ def check_image_header(data: bytes, max_pixels: int) -> tuple[int, int]:
     For the upload path: a supported type and at most ``max_pixels`` pixels, checked
     as soon as a part has arrived so that a decompression bomb costs nothing.
     """
-    kind = sniff_image_type(data)
-    if kind is None:
-        raise error("image_unsupported_type")
-    if kind == "heic":
-        _register_heif()
+    _require_supported_type(data)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -93,11 +99,7 @@ def decode_image(
         raise error("image_empty")
     if len(data) > max_bytes:
         raise error("image_too_large", limit_bytes=max_bytes, size_bytes=len(data))
-    kind = sniff_image_type(data)
-    if kind is None:
-        raise error("image_unsupported_type")
-    if kind == "heic":
-        _register_heif()
+    _require_supported_type(data)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # odd EXIF and the like: decode what we can
