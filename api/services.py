@@ -83,40 +83,42 @@ async def _purge_periodically(db: Database, interval_s: float, result_retention_
 async def service_lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     enforce_residency(settings)  # before connecting anywhere: no data target outside the jurisdiction
     db = Database.from_settings(settings)
-    await asyncio.to_thread(db.migrate)
+    # A refused start (residency, a decommissioned database, a key or broker error) must
+    # not leave the database's connections open behind it.
     try:
+        await asyncio.to_thread(db.migrate)
         await asyncio.to_thread(_enforce_webhook_residency, settings, db)
-    except Exception:
+        vault = Vault(settings)
+        await asyncio.to_thread(vault.ensure_service_keys, db)
+        await asyncio.to_thread(_bootstrap_keys, settings, db)
+        engines = getattr(app.state, "engines", None) or default_engines(settings, app.state)
+        # Shared state (issue 13): process memory, or Redis when KYC_REDIS_URL is set; the task
+        # queue when KYC_BROKER_URL is set (else verifications run in this process's pool).
+        state = state_from_url(settings.redis_url, settings.redis_prefix)
+        if settings.redis_url and getattr(app.state, "liveness_sessions", None) is None:
+            from kyc.fleet.sealing import state_key
+            from kyc.fleet.sessions import StateSessionOwners, StateSessionStore
+
+            app.state.liveness_sessions = StateSessionStore(state, state_key(vault.ring()), ttl_s=settings.liveness_session_ttl_s)
+            app.state.liveness_owners = StateSessionOwners(state, settings.liveness_sessions_per_client, settings.liveness_session_ttl_s)
+        queue = None
+        if settings.broker_url:
+            from kyc.fleet.queue import JobQueue
+
+            queue = JobQueue(settings, state, vault)
+        service = VerificationService(settings, db, vault, engines, load_rules(settings.decision_rules_file), state=state, queue=queue)
+        app.state.services = Services(
+            db,
+            vault,
+            service,
+            RateLimiter(settings.rate_limit_per_minute, state=state),
+            RateLimiter(settings.auth_failures_per_minute, state=state, name="auth"),
+            RateLimiter(settings.anonymous_per_minute, state=state, name="anon"),
+            WorkPool(settings.engine_workers, settings.engine_queue),
+        )
+    except BaseException:
         db.dispose()
         raise
-    vault = Vault(settings)
-    await asyncio.to_thread(vault.ensure_service_keys, db)
-    await asyncio.to_thread(_bootstrap_keys, settings, db)
-    engines = getattr(app.state, "engines", None) or default_engines(settings, app.state)
-    # Shared state (issue 13): process memory, or Redis when KYC_REDIS_URL is set; the task
-    # queue when KYC_BROKER_URL is set (else verifications run in this process's pool).
-    state = state_from_url(settings.redis_url, settings.redis_prefix)
-    if settings.redis_url and getattr(app.state, "liveness_sessions", None) is None:
-        from kyc.fleet.sealing import state_key
-        from kyc.fleet.sessions import StateSessionOwners, StateSessionStore
-
-        app.state.liveness_sessions = StateSessionStore(state, state_key(vault.ring()), ttl_s=settings.liveness_session_ttl_s)
-        app.state.liveness_owners = StateSessionOwners(state, settings.liveness_sessions_per_client, settings.liveness_session_ttl_s)
-    queue = None
-    if settings.broker_url:
-        from kyc.fleet.queue import JobQueue
-
-        queue = JobQueue(settings, state, vault)
-    service = VerificationService(settings, db, vault, engines, load_rules(settings.decision_rules_file), state=state, queue=queue)
-    app.state.services = Services(
-        db,
-        vault,
-        service,
-        RateLimiter(settings.rate_limit_per_minute, state=state),
-        RateLimiter(settings.auth_failures_per_minute, state=state, name="auth"),
-        RateLimiter(settings.anonymous_per_minute, state=state, name="anon"),
-        WorkPool(settings.engine_workers, settings.engine_queue),
-    )
     purger = asyncio.create_task(_purge_periodically(db, settings.purge_interval_s, settings.result_retention_days))
     try:
         yield
